@@ -1,0 +1,58 @@
+# The README's commands. Each target creates the environment it needs on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+# The 0.8.5 api.audio SDK has the same package name as 0.17.1, so it lives in its own env.
+SDK085 := .venv-apiaudio085
+# aws-sam-cli pins its own boto/flask versions; it gets its own env too.
+SAMENV := .venv-sam
+
+.PHONY: run test bench lint fmt clean
+
+$(VENV)/.run-installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[audio,local]"
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed pyproject.toml
+	$(PIP) install -q -e ".[audio,local,dev]"
+	touch $@
+
+$(SDK085)/.installed:
+	test -x $(SDK085)/bin/python || $(PYTHON) -m venv $(SDK085)
+	$(SDK085)/bin/pip install -q "apiaudio==0.8.5" "requests>=2.31"
+	touch $@
+
+$(SAMENV)/.installed:
+	test -x $(SAMENV)/bin/python || $(PYTHON) -m venv $(SAMENV)
+	$(SAMENV)/bin/pip install -q --upgrade pip
+	$(SAMENV)/bin/pip install -q "aws-sam-cli>=1.120" "cfn-lint>=1.20"
+	touch $@
+
+## make run: start the whole system locally (moto, HTTP gateway, pollers) on AUDIOFN_PORT (3000)
+run: $(VENV)/.run-installed
+	$(PY) -m audiofn.cli run
+
+## make test: the whole suite
+test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: synthesis and pipeline figures
+bench: $(VENV)/.dev-installed
+	$(PY) -m bench
+
+## make lint: ruff (lint + format check) and mypy
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+fmt: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) $(SDK085) $(SAMENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,71 @@
+"""Organisations (admin key) and an organisation's own keys and profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from pydantic import BaseModel, ConfigDict, Field
+
+from audiofn.api.deps import org_id, services
+from audiofn.api.errors import json_response
+from audiofn.errors import NotFound
+from audiofn.services import orgs
+
+router = Router()
+
+
+class CreateOrgRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+
+
+class CreateKeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prefix: str = Field("", max_length=17)
+    name: str = Field("", max_length=100)
+
+
+@router.post("/admin/orgs")
+def create_org(request: Annotated[CreateOrgRequest, Body()]) -> Response:
+    table = services().table
+    orgs.authenticate_admin(table, orgs.key_from_headers(router.current_event.headers))
+    org, key = orgs.create_org(table, request.name)
+    return json_response(201, {"orgId": org.org_id, "name": org.name, "apiKey": key})
+
+
+@router.get("/org")
+def get_org() -> dict[str, object]:
+    org = services().table.get_org(org_id(router))
+    if org is None:
+        raise NotFound("organisation not found")
+    return {"orgId": org.org_id, "orgName": org.name, "name": org.name, "createdAt": org.created_at}
+
+
+@router.post("/keys")
+def create_key(request: Annotated[CreateKeyRequest, Body()]) -> Response:
+    key, secret = orgs.mint_key(
+        services().table, org_id(router), prefix=request.prefix, name=request.name
+    )
+    return json_response(201, {"keyId": key.key_id, "apiKey": secret, "prefix": key.prefix,
+                               "name": key.name, "createdAt": key.created_at})
+
+
+@router.get("/keys")
+def list_keys() -> dict[str, object]:
+    keys = services().table.list_keys(org_id(router))
+    return {
+        "keys": [
+            {"keyId": k.key_id, "prefix": k.prefix, "last4": k.last4, "name": k.name,
+             "createdAt": k.created_at}
+            for k in sorted(keys, key=lambda k: k.created_at)
+        ]
+    }
+
+
+@router.delete("/keys/<key_id>")
+def revoke_key(key_id: str) -> dict[str, object]:
+    orgs.revoke_key(services().table, org_id(router), key_id)
+    return {"keyId": key_id, "revoked": True}

@@ -1,0 +1,71 @@
+"""One mapping from domain errors and validation failures to JSON error responses."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from audiofn.errors import AudiofnError
+from audiofn.observability import logger
+from audiofn.services.speech import SpeechPending
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, str | None]:
+    """A message that names the field, from pydantic's error list."""
+    first = errors[0] if errors else {}
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query")]
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        detail = first.get("ctx", {}).get("error", "invalid JSON")
+        return f"the request body is not valid JSON: {detail}", None
+    field = ".".join(location) or None
+    if kind == "extra_forbidden":
+        return f"unknown field '{field}'", field
+    if kind == "missing":
+        return f"{field} is required", field
+    message = first.get("msg", "invalid value")
+    return (f"{field}: {message}" if field else message), field
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(AudiofnError)
+    def handle_domain_error(error: AudiofnError) -> Response:
+        return json_response(error.status_code, error.to_body())
+
+    @app.exception_handler(RequestValidationError)
+    def handle_validation_error(error: RequestValidationError) -> Response:
+        message, field = describe_validation_errors(error.errors())
+        body: dict[str, Any] = {"message": message}
+        if field:
+            body["field"] = field
+        return json_response(400, body)
+
+    @app.exception_handler(SpeechPending)
+    def handle_pending(pending: SpeechPending) -> Response:
+        job = pending.job
+        return json_response(
+            202,
+            {
+                "message": "speech is being created; repeat the request to check",
+                "status": job.status,
+                "jobId": job.job_id,
+                "done": job.done,
+                "total": job.total,
+            },
+        )
+
+    @app.not_found
+    def handle_not_found(_: Exception) -> Response:
+        return json_response(404, {"message": f"no route for {app.current_event.path}"})
+
+    @app.exception_handler(Exception)
+    def handle_unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return json_response(500, {"message": "internal error; the request id is in the logs"})

@@ -1,0 +1,1 @@
+"""Pydantic models: requests, records and queue messages."""

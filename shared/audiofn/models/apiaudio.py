@@ -1,0 +1,74 @@
+"""Request bodies of the api.audio protocol (SDK 0.8.5 and 0.17.1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SPEED_MIN, SPEED_MAX = 25.0, 400.0
+MAX_PADDING_MS = 60_000
+MAX_AUDIENCE = 500
+
+
+class ApiModel(BaseModel):
+    # Unknown fields are rejected by name rather than silently ignored (a typo'd "voise"
+    # should not fall back to the default voice without a word).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class CreateScriptRequest(ApiModel):
+    scriptText: str = Field(min_length=1)
+    projectName: str = "default"
+    moduleName: str = "default"
+    scriptName: str = "default"
+    scriptId: str | None = None
+    # Accepted for 0.17.1 clients; scripts are not versioned here.
+    version: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _coerce_speed(value: object) -> object:
+    # The SDK documents speed as a string ("100"); numbers work too.
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return value
+    return value
+
+
+class SpeechSettingsFields(ApiModel):
+    voice: str | None = None
+    speed: float | None = Field(None, ge=SPEED_MIN, le=SPEED_MAX)
+    effect: str | None = None
+    silence_padding: int | None = Field(None, ge=0, le=MAX_PADDING_MS)
+
+    _speed = field_validator("speed", mode="before")(_coerce_speed)
+
+
+class SectionOverride(SpeechSettingsFields):
+    pass
+
+
+class CreateSpeechRequest(SpeechSettingsFields):
+    scriptId: str = Field(min_length=1)
+    audience: list[dict[str, Any]] | None = Field(None, max_length=MAX_AUDIENCE)
+    sections: dict[str, SectionOverride] | None = None
+    # Deprecated spellings the SDK documents.
+    voiceName: str | None = None
+    scriptSpeed: float | None = Field(None, ge=SPEED_MIN, le=SPEED_MAX)
+    version: str | None = None
+
+    _script_speed = field_validator("scriptSpeed", mode="before")(_coerce_speed)
+
+# The effect names of the protocol; audiofn.dsp.effects implements each (a test checks both agree).
+SPEECH_EFFECTS = (
+    "dark_father",
+    "chewie",
+    "88b",
+    "2r2d",
+    "volume_boost_low",
+    "volume_boost_middle",
+    "volume_boost_high",
+)

@@ -1,0 +1,24 @@
+"""Queue messages. Each carries everything its handler needs, so a handler never re-reads
+a script that may have changed since the message was sent."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SpeechTask(BaseModel):
+    """Synthesise one section for one listener and write it to `output_key`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    job_id: str
+    script_id: str
+    task_index: int = Field(ge=0)
+    section: str
+    text: str
+    voice: str
+    speed: float = Field(gt=0)
+    effect: str | None = None
+    silence_padding_ms: int = Field(0, ge=0)
+    output_key: str

@@ -1,0 +1,1 @@
+"""The core: plain functions over pydantic models and the storage adapters."""

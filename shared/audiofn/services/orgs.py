@@ -1,0 +1,94 @@
+"""Organisations and API keys. Keys are stored only as SHA-256 hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+
+from audiofn.errors import InvalidInput, NotFound, Unauthorized
+from audiofn.models.records import ApiKeyRecord, OrgRecord
+from audiofn.naming import new_id
+from audiofn.storage.table import ADMIN, AppTable
+
+MIN_KEY_LENGTH = 32  # the api.audio SDK refuses shorter keys
+_PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}_?$")
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_key(prefix: str = "") -> str:
+    return f"{prefix}{secrets.token_urlsafe(32)}"
+
+
+def create_org(table: AppTable, name: str, *, api_key: str | None = None) -> tuple[OrgRecord, str]:
+    name = name.strip() if isinstance(name, str) else ""
+    if not name or len(name) > 200:
+        raise InvalidInput("name must be 1 to 200 characters", field="name")
+    org = OrgRecord(org_id=new_id(), name=name)
+    table.put_org(org)
+    _, secret = mint_key(table, org.org_id, key=api_key)
+    return org, secret
+
+
+def mint_key(
+    table: AppTable, org_id: str, *, prefix: str = "", name: str = "", key: str | None = None
+) -> tuple[ApiKeyRecord, str]:
+    """Store a new key for the organisation; its secret is returned once and never stored."""
+    if prefix and not _PREFIX.match(prefix):
+        raise InvalidInput("prefix must be 1-16 letters or digits, optionally ending in '_'",
+                           field="prefix")
+    secret = key or generate_key(prefix)
+    if len(secret) < MIN_KEY_LENGTH:
+        raise InvalidInput(f"an API key must be at least {MIN_KEY_LENGTH} characters", field="key")
+    record = ApiKeyRecord(
+        key_id=new_id()[:8], org_id=org_id, prefix=prefix, last4=secret[-4:], name=name[:100]
+    )
+    table.put_key(hash_key(secret), record)
+    return record, secret
+
+
+def store_admin_key(table: AppTable, key: str) -> None:
+    if len(key) < MIN_KEY_LENGTH:
+        raise InvalidInput(f"the admin key must be at least {MIN_KEY_LENGTH} characters",
+                           field="AUDIOFN_ADMIN_KEY")
+    table.put_key(hash_key(key), ApiKeyRecord(key_id="admin", org_id=ADMIN, last4=key[-4:]))
+
+
+def revoke_key(table: AppTable, org_id: str, key_id: str) -> None:
+    if not table.delete_key(org_id, key_id):
+        raise NotFound(f"key '{key_id}' not found", field="keyId")
+
+
+def key_from_headers(headers: Mapping[str, str]) -> str | None:
+    """The key as each supported client sends it: x-api-key, or Authorization Bearer/Token."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    direct = lowered.get("x-api-key", "").strip()
+    if direct:
+        return direct
+    scheme, _, value = lowered.get("authorization", "").strip().partition(" ")
+    if scheme.lower() in {"bearer", "token"} and value.strip():
+        return value.strip()
+    return None
+
+
+def authenticate(table: AppTable, key: str | None) -> str:
+    """The organisation id a key belongs to; admin keys are not organisation keys."""
+    if not key:
+        raise Unauthorized("missing API key: send it as x-api-key or Authorization: Bearer")
+    found = table.find_key(hash_key(key))
+    if found is None or found[0] == ADMIN:
+        raise Unauthorized("invalid API key")
+    return found[0]
+
+
+def authenticate_admin(table: AppTable, key: str | None) -> None:
+    if not key:
+        raise Unauthorized("missing admin key: send it as Authorization: Bearer")
+    found = table.find_key(hash_key(key))
+    if found is None or not hmac.compare_digest(found[0], ADMIN):
+        raise Unauthorized("invalid admin key")

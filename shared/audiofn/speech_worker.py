@@ -1,0 +1,79 @@
+"""The speech function's core: one task in, one speech file in S3, job progress recorded.
+
+Idempotent: a redelivered task whose file already exists only re-records progress, and
+progress is a set of task indexes, so counting it twice is impossible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audiofn.config import SpeechSettings
+from audiofn.errors import AudiofnError
+from audiofn.models.messages import SpeechTask
+from audiofn.observability import logger
+from audiofn.services.context import Services
+from audiofn.tts.base import EngineUnavailable, SynthesisError
+from audiofn.tts.catalogue import UnknownVoice, resolve_voice
+from audiofn.tts.registry import EngineSettings, synthesize
+
+SPEECH_FORMAT = "wav"
+
+
+@dataclass(frozen=True)
+class SpeechWorker:
+    services: Services
+    settings: SpeechSettings
+
+    @property
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(
+            polly_enabled=self.settings.polly_enabled,
+            upstream_url=self.settings.upstream_tts_url,
+            upstream_api_key=self.settings.upstream_tts_api_key,
+            aws_region=self.settings.aws_region,
+        )
+
+    def handle(self, task: SpeechTask, receive_count: int = 1) -> None:
+        """Raise only for failures worth retrying; permanent ones are recorded on the job."""
+        table = self.services.table
+        job = table.get_speech_job(task.org_id, task.job_id)
+        if job is None or job.status == "failed":
+            logger.info("skipping task of a missing or failed job", extra={"job": task.job_id})
+            return
+        if not self.services.media.exists(task.output_key):
+            try:
+                data = self.render(task)
+            except (SynthesisError, UnknownVoice, AudiofnError, ValueError) as error:
+                reason = f"section '{task.section}': {error}"
+                logger.warning("speech task failed", extra={"job": task.job_id, "reason": reason})
+                table.fail_speech_job(task.org_id, task.job_id, reason, 422)
+                return
+            except Exception as error:
+                if receive_count >= self.settings.max_receives:
+                    status = 503 if isinstance(error, EngineUnavailable) else 500
+                    table.fail_speech_job(
+                        task.org_id, task.job_id,
+                        f"section '{task.section}': gave up after {receive_count} attempts: {error}",
+                        status,
+                    )
+                raise
+            self.services.media.put_bytes(task.output_key, data, "audio/wav")
+        table.mark_task_done(task.org_id, task.job_id, task.task_index)
+
+    def render(self, task: SpeechTask) -> bytes:
+        """Synthesise, apply the effect and padding, encode. Pure apart from the engine."""
+        from audiofn.codecs import encode
+        from audiofn.dsp.effects import apply_effect, pad_silence
+
+        voice = resolve_voice(
+            task.voice,
+            polly_enabled=self.settings.polly_enabled,
+            upstream_enabled=bool(self.settings.upstream_tts_url),
+        )
+        audio = synthesize(task.text, voice, task.speed, self.engine_settings)
+        if task.effect:
+            audio = apply_effect(task.effect, audio)
+        if task.silence_padding_ms:
+            audio = pad_silence(audio, task.silence_padding_ms)
+        return encode(audio, SPEECH_FORMAT)

@@ -1,0 +1,1 @@
+"""Adapters for S3, SQS and DynamoDB: the only modules that talk to boto3."""

@@ -1,0 +1,220 @@
+"""The DynamoDB table: one table, items keyed by (pk, sk), one small method per access pattern.
+
+Layout:
+  ORG#<org>        ORG               the organisation
+  ORG#<org>        KEY#<keyId>       an API key's public facts (no secret)
+  ORG#<org>        SCRIPT#<id>       a script
+  ORG#<org>        SPEECHJOB#<id>    a speech job and its progress
+  KEYHASH#<sha256> KEYHASH           key lookup: hash -> org (or admin)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from audiofn.models.records import (
+    ApiKeyRecord,
+    OrgRecord,
+    ScriptRecord,
+    SpeechJobRecord,
+    utc_now,
+)
+from audiofn.storage.aws import dynamodb_table
+
+ADMIN = "__admin__"
+
+
+def _org_pk(org_id: str) -> str:
+    return f"ORG#{org_id}"
+
+
+def _strip(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in {"pk", "sk"}}
+
+
+@dataclass(frozen=True)
+class AppTable:
+    name: str
+
+    @property
+    def _table(self) -> Any:
+        return dynamodb_table(self.name)
+
+    # ------------------------------------------------------------ organisations
+    def put_org(self, org: OrgRecord) -> None:
+        self._table.put_item(Item={"pk": _org_pk(org.org_id), "sk": "ORG", **org.model_dump()})
+
+    def get_org(self, org_id: str) -> OrgRecord | None:
+        item = self._table.get_item(Key={"pk": _org_pk(org_id), "sk": "ORG"}).get("Item")
+        return OrgRecord.model_validate(_strip(item)) if item else None
+
+    # ------------------------------------------------------------ keys
+    def put_key(self, key_hash: str, record: ApiKeyRecord) -> None:
+        self._table.put_item(
+            Item={
+                "pk": f"KEYHASH#{key_hash}",
+                "sk": "KEYHASH",
+                "org_id": record.org_id,
+                "key_id": record.key_id,
+            }
+        )
+        if record.org_id != ADMIN:
+            self._table.put_item(
+                Item={
+                    "pk": _org_pk(record.org_id),
+                    "sk": f"KEY#{record.key_id}",
+                    "key_hash": key_hash,
+                    **record.model_dump(),
+                }
+            )
+
+    def find_key(self, key_hash: str) -> tuple[str, str] | None:
+        """(org_id, key_id) for a key hash, or None."""
+        item = self._table.get_item(Key={"pk": f"KEYHASH#{key_hash}", "sk": "KEYHASH"}).get("Item")
+        return (item["org_id"], item["key_id"]) if item else None
+
+    def list_keys(self, org_id: str) -> list[ApiKeyRecord]:
+        return [
+            ApiKeyRecord.model_validate({k: v for k, v in item.items() if k != "key_hash"})
+            for item in self._query(_org_pk(org_id), "KEY#")
+        ]
+
+    def delete_key(self, org_id: str, key_id: str) -> bool:
+        item = self._table.get_item(Key={"pk": _org_pk(org_id), "sk": f"KEY#{key_id}"}).get("Item")
+        if not item:
+            return False
+        self._table.delete_item(Key={"pk": f"KEYHASH#{item['key_hash']}", "sk": "KEYHASH"})
+        self._table.delete_item(Key={"pk": _org_pk(org_id), "sk": f"KEY#{key_id}"})
+        return True
+
+    # ------------------------------------------------------------ scripts
+    def put_script(self, script: ScriptRecord) -> None:
+        self._table.put_item(
+            Item={
+                "pk": _org_pk(script.org_id),
+                "sk": f"SCRIPT#{script.script_id}",
+                **script.model_dump(mode="json"),
+            }
+        )
+
+    def get_script(self, org_id: str, script_id: str) -> ScriptRecord | None:
+        item = self._table.get_item(Key={"pk": _org_pk(org_id), "sk": f"SCRIPT#{script_id}"}).get(
+            "Item"
+        )
+        return ScriptRecord.model_validate(_strip(item)) if item else None
+
+    def list_scripts(self, org_id: str) -> Iterator[ScriptRecord]:
+        for item in self._query(_org_pk(org_id), "SCRIPT#"):
+            yield ScriptRecord.model_validate(_strip(item))
+
+    def delete_script(self, org_id: str, script_id: str) -> bool:
+        result = self._table.delete_item(
+            Key={"pk": _org_pk(org_id), "sk": f"SCRIPT#{script_id}"}, ReturnValues="ALL_OLD"
+        )
+        return bool(result.get("Attributes"))
+
+    def set_latest_speech_job(self, org_id: str, script_id: str, job_id: str) -> None:
+        self._table.update_item(
+            Key={"pk": _org_pk(org_id), "sk": f"SCRIPT#{script_id}"},
+            UpdateExpression="SET latest_speech_job_id = :job",
+            ExpressionAttributeValues={":job": job_id},
+        )
+
+    # ------------------------------------------------------------ speech jobs
+    def put_speech_job(self, job: SpeechJobRecord) -> None:
+        self._table.put_item(
+            Item={
+                "pk": _org_pk(job.org_id),
+                "sk": f"SPEECHJOB#{job.job_id}",
+                **job.model_dump(mode="json", exclude_none=True, exclude={"done"}),
+            }
+        )
+
+    def get_speech_job(self, org_id: str, job_id: str) -> SpeechJobRecord | None:
+        item = self._table.get_item(
+            Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"}, ConsistentRead=True
+        ).get("Item")
+        return _job_from_item(item) if item else None
+
+    def mark_task_done(self, org_id: str, job_id: str, task_index: int) -> SpeechJobRecord:
+        """Record one finished task. Idempotent: the set of done indexes ignores repeats."""
+        result = self._table.update_item(
+            Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"},
+            UpdateExpression="ADD done_tasks :task SET updated_at = :now",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":task": {task_index}, ":now": utc_now()},
+            ReturnValues="ALL_NEW",
+        )
+        job = _job_from_item(result["Attributes"])
+        if job.status == "running" and job.done >= job.total:
+            self._set_job_status(org_id, job_id, "done")
+            job = job.model_copy(update={"status": "done"})
+        return job
+
+    def fail_speech_job(self, org_id: str, job_id: str, reason: str, status_code: int) -> None:
+        """The first recorded failure wins; a finished job is never turned into a failed one."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"},
+                UpdateExpression="SET #s = :failed, reason = :reason, failure_status = :code, "
+                "updated_at = :now",
+                ConditionExpression="#s = :running",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":failed": "failed",
+                    ":running": "running",
+                    ":reason": reason[:2000],
+                    ":code": status_code,
+                    ":now": utc_now(),
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def _set_job_status(self, org_id: str, job_id: str, status: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"},
+                UpdateExpression="SET #s = :status, updated_at = :now",
+                ConditionExpression="#s = :running",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":status": status,
+                    ":running": "running",
+                    ":now": utc_now(),
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    # ------------------------------------------------------------ helpers
+    def _query(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
+        from boto3.dynamodb.conditions import Key
+
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(sk_prefix)
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _job_from_item(item: dict[str, Any]) -> SpeechJobRecord:
+    data = _strip(item)
+    done_tasks = data.pop("done_tasks", set())
+    data["done"] = len(done_tasks)
+    for key in ("total", "failure_status"):
+        if key in data and data[key] is not None:
+            data[key] = int(data[key])
+    return SpeechJobRecord.model_validate(data)

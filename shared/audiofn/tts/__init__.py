@@ -1,0 +1,1 @@
+"""Text-to-speech: the voice catalogue (import-light) and the engines (imported lazily)."""

