@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -29,7 +29,7 @@ class CreateKeyRequest(BaseModel):
 
 
 @router.post("/admin/orgs")
-def create_org(request: Annotated[CreateOrgRequest, Body()]) -> Response:
+def create_org(request: Annotated[CreateOrgRequest, Body()]) -> Response[dict[str, Any]]:
     table = services().table
     orgs.authenticate_admin(table, orgs.key_from_headers(router.current_event.headers))
     org, key = orgs.create_org(table, request.name)
@@ -45,7 +45,7 @@ def get_org() -> dict[str, object]:
 
 
 @router.post("/keys")
-def create_key(request: Annotated[CreateKeyRequest, Body()]) -> Response:
+def create_key(request: Annotated[CreateKeyRequest, Body()]) -> Response[dict[str, Any]]:
     key, secret = orgs.mint_key(
         services().table, org_id(router), prefix=request.prefix, name=request.name
     )

@@ -95,7 +95,7 @@ def delete_scripts() -> dict[str, object]:
 
 # ---------------------------------------------------------------- speech
 @router.post("/speech")
-def create_speech(request: Annotated[CreateSpeechRequest, Body()]) -> Response:
+def create_speech(request: Annotated[CreateSpeechRequest, Body()]) -> Response[dict[str, Any]]:
     """Waits for the work up to a bound: 200 when done (0.8.5 does not poll), else 202."""
     svc, org = services(), org_id(router)
     job = speech_service.create_speech(svc, org, request)

@@ -13,7 +13,7 @@ from audiofn.observability import logger
 from audiofn.services.speech import SpeechPending
 
 
-def json_response(status: int, body: dict[str, Any]) -> Response:
+def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
@@ -36,11 +36,11 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, str | None]:
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(AudiofnError)
-    def handle_domain_error(error: AudiofnError) -> Response:
+    def handle_domain_error(error: AudiofnError) -> Response[dict[str, Any]]:
         return json_response(error.status_code, error.to_body())
 
     @app.exception_handler(RequestValidationError)
-    def handle_validation_error(error: RequestValidationError) -> Response:
+    def handle_validation_error(error: RequestValidationError) -> Response[dict[str, Any]]:
         message, field = describe_validation_errors(error.errors())
         body: dict[str, Any] = {"message": message}
         if field:
@@ -48,7 +48,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         return json_response(400, body)
 
     @app.exception_handler(SpeechPending)
-    def handle_pending(pending: SpeechPending) -> Response:
+    def handle_pending(pending: SpeechPending) -> Response[dict[str, Any]]:
         job = pending.job
         return json_response(
             202,
@@ -62,10 +62,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         )
 
     @app.not_found
-    def handle_not_found(_: Exception) -> Response:
+    def handle_not_found(_: Exception) -> Response[dict[str, Any]]:
         return json_response(404, {"message": f"no route for {app.current_event.path}"})
 
     @app.exception_handler(Exception)
-    def handle_unexpected(error: Exception) -> Response:
+    def handle_unexpected(error: Exception) -> Response[dict[str, Any]]:
         logger.exception("unhandled error")
         return json_response(500, {"message": "internal error; the request id is in the logs"})

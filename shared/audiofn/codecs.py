@@ -1,0 +1,284 @@
+"""Decode and encode audio bytes: the only place that knows about file formats.
+
+Everything between the edges passes :class:`~audiofn.audio.Audio` values around. libsndfile
+(through soundfile) handles WAV, FLAC, MP3, Ogg Vorbis and Ogg Opus; PyAV (FFmpeg) handles
+AAC in ADTS and M4A, and decodes anything libsndfile cannot read.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile as sf
+
+from audiofn.audio import Audio, Samples
+from audiofn.dsp.effects import resample
+
+CONTENT_TYPES: dict[str, str] = {
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg; codecs=opus",
+    "aac": "audio/aac",
+    "m4a": "audio/mp4",
+    "pcm": "audio/pcm",
+}
+"""HTTP Content-Type of each format (Opus is RFC 7845 Ogg Opus, hence audio/ogg)."""
+
+FILE_EXTENSIONS: dict[str, str] = {fmt: f".{fmt}" for fmt in CONTENT_TYPES}
+"""File name extension of each format, with its dot."""
+
+FORMATS = frozenset(CONTENT_TYPES)
+
+DEFAULT_BITRATE_KBPS: dict[str, int] = {"mp3": 128, "opus": 64, "aac": 128, "m4a": 128}
+"""Bitrate used when none is asked for (Ogg Vorbis is VBR: it uses quality 0.4 instead)."""
+
+OPUS_SAMPLE_RATE = 48_000
+_MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+_AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
+_VORBIS_DEFAULT_COMPRESSION = 0.6
+# Nominal Vorbis bitrates (kbps, stereo 44.1 kHz) of quality 0.0 .. 1.0 in tenths.
+_VORBIS_KBPS_BY_QUALITY = (64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 500)
+
+
+class UnsupportedFormat(ValueError):
+    """The format name is unknown, or the bytes could not be decoded as audio."""
+
+
+def normalize_format(fmt: str) -> str:
+    """Lower-case a format name and drop a leading dot, rejecting unknown names."""
+    name = fmt.strip().lower().lstrip(".")
+    if name not in FORMATS:
+        raise UnsupportedFormat(f"unsupported format {fmt!r}; use one of {sorted(FORMATS)}")
+    return name
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+def _clipped(audio: Audio) -> Samples:
+    """Float samples clipped to [-1, 1]: libsndfile wraps out-of-range floats when it
+    converts them to integers, turning one hot peak into a full-scale click."""
+    return np.clip(np.asarray(audio.samples, dtype=np.float32), -1.0, 1.0)
+
+
+def _at_supported_rate(audio: Audio, rates: tuple[int, ...]) -> Audio:
+    """Resample to the lowest supported rate at or above the input's (the top one if none)."""
+    if audio.sample_rate in rates:
+        return audio
+    target = next((rate for rate in rates if rate >= audio.sample_rate), rates[-1])
+    return resample(audio, target)
+
+
+def _soundfile_bytes(
+    audio: Audio,
+    format: str,
+    subtype: str,
+    compression_level: float | None = None,
+    bitrate_mode: str | None = None,
+) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(
+        buffer,
+        _clipped(audio),
+        audio.sample_rate,
+        format=format,
+        subtype=subtype,
+        compression_level=compression_level,
+        bitrate_mode=bitrate_mode,
+    )
+    return buffer.getvalue()
+
+
+def _encode_wav(audio: Audio, _bitrate_kbps: int | None) -> bytes:
+    return _soundfile_bytes(audio, "WAV", "PCM_16")
+
+
+def _encode_flac(audio: Audio, _bitrate_kbps: int | None) -> bytes:
+    return _soundfile_bytes(audio, "FLAC", "PCM_16")
+
+
+def _encode_pcm(audio: Audio, _bitrate_kbps: int | None) -> bytes:
+    """Raw signed 16-bit little-endian, channels interleaved, no header."""
+    scaled = np.round(_clipped(audio) * 32767.0).astype("<i2")
+    return scaled.tobytes()
+
+
+def _mp3_compression_level(kbps: int, sample_rate: int) -> float:
+    """libsndfile 1.2 maps compression level linearly onto LAME's CBR bitrate range, which
+    depends on the MPEG version the sample rate selects; invert that mapping.
+
+    Half a kbps is added because libsndfile truncates the bitrate it computes, and the level
+    stays below 1.0 because libsndfile validates it in VBR mode before switching to CBR.
+    """
+    if sample_rate >= 32000:
+        low, high = 32, 320
+    elif sample_rate >= 16000:
+        low, high = 8, 160
+    else:
+        low, high = 8, 64
+    level = (high - (kbps + 0.5)) / (high - low)
+    return min(max(level, 0.0), 0.999)
+
+
+def _encode_mp3(audio: Audio, bitrate_kbps: int | None) -> bytes:
+    """Constant-bitrate MP3 (ad servers and podcast hosts expect CBR) with an ID3v2 header."""
+    audio = _at_supported_rate(audio, _MP3_RATES)
+    kbps = bitrate_kbps or DEFAULT_BITRATE_KBPS["mp3"]
+    level = _mp3_compression_level(kbps, audio.sample_rate)
+    return _soundfile_bytes(audio, "MP3", "MPEG_LAYER_III", level, "CONSTANT")
+
+
+def _encode_ogg(audio: Audio, bitrate_kbps: int | None) -> bytes:
+    """Ogg Vorbis. libsndfile only offers Vorbis's quality scale, so a bitrate picks the
+    quality whose nominal (stereo 44.1 kHz) bitrate is closest: an approximation."""
+    if bitrate_kbps is None:
+        level = _VORBIS_DEFAULT_COMPRESSION
+    else:
+        nominal = np.asarray(_VORBIS_KBPS_BY_QUALITY, dtype=np.float64)
+        quality = float(np.interp(bitrate_kbps, nominal, np.linspace(0.0, 1.0, nominal.size)))
+        level = 1.0 - quality
+    return _soundfile_bytes(audio, "OGG", "VORBIS", level)
+
+
+def _encode_opus(audio: Audio, bitrate_kbps: int | None) -> bytes:
+    """Ogg Opus at 48 kHz (Opus's own rate, so players never resample on playback)."""
+    audio = resample(audio, OPUS_SAMPLE_RATE)
+    kbps = bitrate_kbps or DEFAULT_BITRATE_KBPS["opus"]
+    # libsndfile 1.2: bitrate = ((1 - level) * 250000 + 6000) bps per channel.
+    per_channel_bps = min(max(kbps * 1000 / audio.channels, 6000.0), 256000.0)
+    level = 1.0 - (per_channel_bps - 6000.0) / 250000.0
+    return _soundfile_bytes(audio, "OGG", "OPUS", level)
+
+
+def _pyav_encode(audio: Audio, container_format: str, bitrate_kbps: int) -> bytes:
+    """AAC through FFmpeg's native encoder, muxed as ``container_format`` (adts or ipod).
+
+    M4A goes through a temporary file: moving the index to the front (``faststart``, so a
+    player can start before the download ends) needs a real file to reopen.
+    """
+    if audio.channels > 2:
+        raise UnsupportedFormat(f"AAC encoding supports 1 or 2 channels, not {audio.channels}")
+    audio = _at_supported_rate(audio, _AAC_RATES)
+    planar = np.ascontiguousarray(np.atleast_2d(_clipped(audio).T))
+    layout = "mono" if audio.channels == 1 else "stereo"
+    with tempfile.TemporaryDirectory(prefix="audiofn-") as workdir:
+        path = Path(workdir) / f"out{FILE_EXTENSIONS.get(container_format, '.m4a')}"
+        options = {"movflags": "+faststart"} if container_format == "ipod" else {}
+        with av.open(str(path), mode="w", format=container_format, options=options) as container:
+            stream = container.add_stream("aac", rate=audio.sample_rate, layout=layout)
+            stream.bit_rate = bitrate_kbps * 1000
+            frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=layout)
+            frame.sample_rate = audio.sample_rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        return path.read_bytes()
+
+
+def _encode_aac(audio: Audio, bitrate_kbps: int | None) -> bytes:
+    return _pyav_encode(audio, "adts", bitrate_kbps or DEFAULT_BITRATE_KBPS["aac"])
+
+
+def _encode_m4a(audio: Audio, bitrate_kbps: int | None) -> bytes:
+    return _pyav_encode(audio, "ipod", bitrate_kbps or DEFAULT_BITRATE_KBPS["m4a"])
+
+
+_ENCODERS: dict[str, Callable[[Audio, int | None], bytes]] = {
+    "wav": _encode_wav,
+    "flac": _encode_flac,
+    "mp3": _encode_mp3,
+    "ogg": _encode_ogg,
+    "opus": _encode_opus,
+    "aac": _encode_aac,
+    "m4a": _encode_m4a,
+    "pcm": _encode_pcm,
+}
+
+
+def encode(audio: Audio, fmt: str, *, bitrate_kbps: int | None = None) -> bytes:
+    """Encode to a file format's bytes; ``bitrate_kbps`` applies to lossy formats only.
+
+    WAV, FLAC and PCM are 16-bit at the input rate; MP3 and AAC move to the nearest rate
+    their standard allows; Opus is always 48 kHz. Empty audio is refused except as ``pcm``
+    (an empty chunk of a stream is fine, an empty file is a bug upstream).
+    """
+    name = normalize_format(fmt)
+    if bitrate_kbps is not None and bitrate_kbps <= 0:
+        raise ValueError(f"bitrate must be positive, got {bitrate_kbps} kbps")
+    if len(audio.samples) == 0 and name != "pcm":
+        raise ValueError("no samples to encode: an empty file is never what a caller wants")
+    if audio.channels > 2 and name in {"mp3", "aac", "m4a"}:
+        raise UnsupportedFormat(f"{name} encoding supports 1 or 2 channels")
+    return _ENCODERS[name](audio, bitrate_kbps)
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+
+def _decode_pcm(data: bytes, sample_rate: int | None, channels: int) -> Audio:
+    if sample_rate is None:
+        raise UnsupportedFormat("raw PCM has no header: pass sample_rate (and channels)")
+    usable = len(data) - len(data) % (2 * channels)
+    ints = np.frombuffer(data[:usable], dtype="<i2")
+    samples = (ints.astype(np.float32) / 32768.0).reshape(-1, channels)
+    return Audio(samples[:, 0].copy() if channels == 1 else samples, sample_rate)
+
+
+def _decode_soundfile(data: bytes) -> Audio:
+    samples, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=False)
+    return Audio(np.ascontiguousarray(samples, dtype=np.float32), int(rate))
+
+
+def _decode_pyav(data: bytes) -> Audio:
+    """Decode with FFmpeg into packed float32, keeping the stream's rate and channels."""
+    with av.open(io.BytesIO(data), mode="r") as container:
+        if not container.streams.audio:
+            raise UnsupportedFormat("no audio stream in the data")
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt")
+        chunks: list[np.ndarray] = []
+        channels, rate = 1, stream.rate
+        for frame in container.decode(stream):
+            for packed in resampler.resample(frame):
+                channels, rate = len(packed.layout.channels), packed.sample_rate
+                chunks.append(packed.to_ndarray().reshape(-1, channels))
+        for packed in resampler.resample(None):
+            chunks.append(packed.to_ndarray().reshape(-1, channels))
+    if not chunks or rate is None:
+        raise UnsupportedFormat("the audio stream decoded to nothing")
+    samples = np.concatenate(chunks).astype(np.float32)
+    return Audio(samples[:, 0].copy() if channels == 1 else samples, int(rate))
+
+
+def decode(
+    data: bytes,
+    fmt_hint: str | None = None,
+    *,
+    sample_rate: int | None = None,
+    channels: int = 1,
+) -> Audio:
+    """Decode file bytes to float32 Audio: libsndfile first, FFmpeg when it cannot.
+
+    The containers describe themselves, so ``fmt_hint`` is only needed for headerless raw
+    ``pcm`` (s16le), which also needs ``sample_rate`` and ``channels``.
+    """
+    if fmt_hint is not None and normalize_format(fmt_hint) == "pcm":
+        return _decode_pcm(data, sample_rate, channels)
+    if not data:
+        raise UnsupportedFormat("no audio data")
+    try:
+        return _decode_soundfile(data)
+    except (sf.LibsndfileError, RuntimeError, TypeError):
+        pass
+    try:
+        return _decode_pyav(data)
+    except av.FFmpegError as error:
+        raise UnsupportedFormat(f"could not decode audio: {error}") from error

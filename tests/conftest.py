@@ -1,0 +1,170 @@
+"""Fixtures shared by the unit and integration tests: moto in-process, event files, handlers."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = ROOT / "events"
+
+
+@pytest.fixture
+def lambda_context() -> SimpleNamespace:
+    return SimpleNamespace(
+        function_name="test",
+        memory_limit_in_mb=512,
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:test",
+        aws_request_id=str(uuid.uuid4()),
+        get_remaining_time_in_millis=lambda: 30_000,
+    )
+
+
+def load_event(name: str, **replacements: str) -> dict[str, Any]:
+    """An event file from events/, with its REPLACE_WITH_<NAME> markers filled in."""
+    text = (EVENTS / name).read_text()
+    for marker, value in replacements.items():
+        text = text.replace(f"REPLACE_WITH_{marker.upper()}", value)
+    return json.loads(text)
+
+
+def load_function(name: str) -> ModuleType:
+    """Import functions/<name>/app.py afresh, as a cold start would."""
+    path = ROOT / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"function_{name}_{uuid.uuid4().hex}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reset_process_caches() -> None:
+    from audiofn.api import deps
+    from audiofn.config import reset_settings_cache
+    from audiofn.storage.aws import reset_clients
+
+    reset_settings_cache()
+    reset_clients()
+    deps.services.cache_clear()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
+    """moto's mock_aws with the template's bucket, queues and table, and the functions' env."""
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+        "AUDIOFN_TABLE": "audiofn-test-table",
+        "AUDIOFN_MEDIA_BUCKET": "audiofn-test-media",
+        "AUDIOFN_SPEECH_WAIT_SECONDS": "0",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "audiofn",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AUDIOFN_LOCAL", raising=False)
+    with mock_aws():
+        import boto3
+
+        boto3.client("s3").create_bucket(Bucket="audiofn-test-media")
+        sqs = boto3.client("sqs")
+        dlq = sqs.create_queue(QueueName="audiofn-test-speech-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        queue = sqs.create_queue(
+            QueueName="audiofn-test-speech",
+            Attributes={
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
+            },
+        )["QueueUrl"]
+        monkeypatch.setenv("AUDIOFN_SPEECH_QUEUE_URL", queue)
+        boto3.client("dynamodb").create_table(
+            TableName="audiofn-test-table",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+        )
+        reset_process_caches()
+        yield SimpleNamespace(queue_url=queue, dlq_url=dlq, bucket="audiofn-test-media")
+        reset_process_caches()
+
+
+@pytest.fixture
+def org(aws: SimpleNamespace) -> SimpleNamespace:
+    """An organisation with a key, created through the core."""
+    from audiofn.services.orgs import create_org
+    from audiofn.storage.table import AppTable
+
+    record, key = create_org(AppTable(os.environ["AUDIOFN_TABLE"]), "Test Org")
+    return SimpleNamespace(org_id=record.org_id, api_key=key)
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
+    """The Lambda SQS event for messages received with AttributeNames=All."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+@pytest.fixture
+def drain_speech_queue(
+    aws: SimpleNamespace, lambda_context: SimpleNamespace
+) -> Callable[[], list[dict[str, Any]]]:
+    """Feed every message on the speech queue to the speech function, as Lambda would."""
+
+    def drain() -> list[dict[str, Any]]:
+        import boto3
+
+        function = load_function("speech")
+        sqs = boto3.client("sqs")
+        arn = sqs.get_queue_attributes(QueueUrl=aws.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        responses = []
+        while True:
+            messages = sqs.receive_message(
+                QueueUrl=aws.queue_url, MaxNumberOfMessages=4, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                return responses
+            response = function.lambda_handler(sqs_event(messages, arn), lambda_context)
+            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+            for message in messages:
+                if message["MessageId"] not in failed:
+                    sqs.delete_message(QueueUrl=aws.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            responses.append(response)
+
+    return drain
