@@ -1,0 +1,127 @@
+"""make bench: raw synthesis vs. the whole pipeline, and the API function's cold import time.
+
+Prints, for a 120-word paragraph with the default voice:
+  raw engine synthesis time, time through the API to a finished speech file, their ratio,
+  and the API function's cold import time (median of several fresh interpreters).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().strip()
+RUNS = 3
+
+
+def raw_synthesis_seconds() -> tuple[float, float]:
+    """Best of RUNS: engine only, model already loaded. Returns (seconds, audio seconds)."""
+    from audiofn.tts.catalogue import DEFAULT_VOICE_ID, resolve_voice
+    from audiofn.tts.registry import EngineSettings, synthesize
+
+    voice = resolve_voice(DEFAULT_VOICE_ID, polly_enabled=False, upstream_enabled=False)
+    settings = EngineSettings()
+    synthesize("Warm up.", voice, 1.0, settings)
+    timings, duration = [], 0.0
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        audio = synthesize(PARAGRAPH, voice, 1.0, settings)
+        timings.append(time.perf_counter() - start)
+        duration = audio.duration
+    return min(timings), duration
+
+
+def api_cold_import_ms(samples: int = 7) -> float:
+    """Median time to import functions/api/app.py in a fresh interpreter (Lambda's init)."""
+    program = (
+        "import sys, time; sys.path.insert(0, 'functions/api'); t = time.perf_counter(); "
+        "import app; print((time.perf_counter() - t) * 1000); "
+        "print(int('numpy' in sys.modules), int('onnxruntime' in sys.modules))"
+    )
+    env = {**os.environ, "AUDIOFN_TABLE": "t", "AUDIOFN_MEDIA_BUCKET": "b",
+           "AUDIOFN_SPEECH_QUEUE_URL": "q", "POWERTOOLS_SERVICE_NAME": "audiofn"}
+    results = []
+    for _ in range(samples):
+        out = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout.split()
+        if out[1] != "0" or out[2] != "0":
+            raise SystemExit("the API function imported numpy or a model runtime")
+        results.append(float(out[0]))
+    return statistics.median(results)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pipeline_seconds() -> float:
+    """Best of RUNS: POST /speech (which waits) + GET the URL map + download the file."""
+    port, key = free_port(), secrets.token_urlsafe(32)
+    env = {**os.environ, "AUDIOFN_PORT": str(port), "AUDIOFN_AWS_PORT": str(free_port()),
+           "AUDIOFN_API_KEY": key, "AUDIOFN_ADMIN_KEY": secrets.token_urlsafe(32),
+           "AUDIOFN_DATA_DIR": str(ROOT / "bench" / "out" / "data")}
+    (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
+    log = (ROOT / "bench" / "out" / "runtime.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "audiofn.cli", "run"], cwd=ROOT, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=120) as client:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit("the local runtime did not start; see bench/out/runtime.log")
+                time.sleep(0.2)
+            warm = client.post("/script", json={"scriptText": "Warm up."}).json()
+            client.post("/speech", json={"scriptId": warm["scriptId"], "voice": "joe"})
+            script = client.post("/script", json={"scriptText": PARAGRAPH}).json()
+            timings = []
+            for _ in range(RUNS):
+                start = time.perf_counter()
+                response = client.post("/speech", json={"scriptId": script["scriptId"],
+                                                        "voice": "joe"})
+                if response.status_code != 200:
+                    raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
+                urls = client.get("/speech", params={"scriptId": script["scriptId"]}).json()
+                data = httpx.get(urls["default"], timeout=60).content
+                timings.append(time.perf_counter() - start)
+                if data[:4] != b"RIFF":
+                    raise SystemExit("the speech file is not a WAV file")
+            return min(timings)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def main() -> None:
+    words = len(PARAGRAPH.split())
+    raw, audio_seconds = raw_synthesis_seconds()
+    pipeline = pipeline_seconds()
+    cold = api_cold_import_ms()
+    print(f"paragraph: {words} words, {audio_seconds:.1f} s of speech (default voice)")
+    print(f"raw engine synthesis:        {raw:6.2f} s  ({audio_seconds / raw:.1f}x real time)")
+    print(f"through the API to the file: {pipeline:6.2f} s")
+    print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {100 * (pipeline / raw - 1):.0f} %)")
+    print(f"API function cold import:    {cold:6.0f} ms (median of 7 fresh interpreters)")
+
+
+if __name__ == "__main__":
+    main()

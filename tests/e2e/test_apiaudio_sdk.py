@@ -1,0 +1,124 @@
+"""The seed's quickstart, unchanged, through the real apiaudio SDKs (0.17.1 here, 0.8.5 in its
+own environment), then the words checked by transcribing the downloaded files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from audiofn.codecs import decode
+from audiofn.stt.wer import word_error_rate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+SDK085_PYTHON = ROOT / ".venv-apiaudio085" / "bin" / "python"
+
+SCRIPT = (
+    "<<sectionName::hello>> Hello {{username|buddy}}, welcome to the show. "
+    "<<sectionName::bye>> Good bye from {{location|barcelona}}."
+)
+
+
+def test_quickstart_with_sdk_0_17_1(runtime, transcriber, tmp_path):
+    import apiaudio
+
+    assert apiaudio.sdk_version == "0.17.1"
+    apiaudio.api_base = runtime.url
+    apiaudio.api_key = runtime.api_key
+
+    # The seed's quickstart, up to and including speech
+    script = apiaudio.Script.create(scriptText="Hello world", scriptName="hello")
+    response = apiaudio.Speech.create(scriptId=script["scriptId"], voice="Joanna")
+    assert response["default"].startswith("http")  # 0.17.1 polls create into the URL map
+    files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
+
+    assert len(files) == 1
+    audio = decode(Path(files[0]).read_bytes())
+    assert 0.5 < audio.duration < 5
+    assert word_error_rate("hello world", transcriber.transcribe(audio).text) == 0
+
+
+def test_sections_audience_and_org_with_sdk_0_17_1(runtime, transcriber, tmp_path):
+    import apiaudio
+
+    apiaudio.api_base = runtime.url
+    apiaudio.api_key = runtime.api_key
+
+    org = apiaudio.Organization.get_org_data()
+    assert org["orgName"] == "default"
+
+    script = apiaudio.Script.create(
+        scriptText=SCRIPT, projectName="e2e", moduleName="sdk", scriptName="sections"
+    )
+    assert script["placeholders"] == ["username", "location"]
+    apiaudio.Speech.create(
+        scriptId=script["scriptId"],
+        voice="joe",
+        audience=[{"username": "Antonio", "location": "Madrid"}],
+        sections={"bye": {"speed": 120, "silence_padding": 300}},
+    )
+    urls = apiaudio.Speech.retrieve(
+        scriptId=script["scriptId"], section="hello", parameters={"username": "Antonio"}
+    )
+    assert list(urls) == ["hello|location=Madrid|username=Antonio"]
+
+    files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
+    texts = {Path(f).name.split("__")[0]: transcriber.transcribe(decode(Path(f).read_bytes())).text
+             for f in files}
+    assert word_error_rate("hello antonio welcome to the show", texts["hello"]) < 0.2
+    assert word_error_rate("good bye from madrid", texts["bye"]) < 0.3
+
+    assert "e2e" in apiaudio.Script.Directory.list_projects()
+    listed = apiaudio.Script.list(projectName="e2e")
+    assert [s["scriptId"] for s in listed] == [script["scriptId"]]
+    voices = apiaudio.Voice.list(language="turkish", gender="female")
+    assert voices["voices"] and all(v["gender"] == "female" for v in voices["voices"])
+    assert "language" in apiaudio.Voice.list_parameters()
+
+
+def test_sdk_errors_carry_the_api_message(runtime):
+    import apiaudio
+    from requests.exceptions import HTTPError
+
+    apiaudio.api_base = runtime.url
+    apiaudio.api_key = runtime.api_key
+    script = apiaudio.Script.create(scriptText="Hello there")
+
+    with pytest.raises(HTTPError) as error:
+        apiaudio.Speech.create(scriptId=script["scriptId"], voice="NoSuchVoice")
+
+    assert "voice" in str(error.value)
+
+
+SDK_085_PROGRAM = """
+import json, sys, apiaudio
+apiaudio.api_base, apiaudio.api_key, dest = sys.argv[1], sys.argv[2], sys.argv[3]
+script = apiaudio.Script.create(scriptText="Hello world", scriptName="hello")
+response = apiaudio.Speech.create(scriptId=script["scriptId"], voice="Joanna")
+urls = apiaudio.Speech.retrieve(scriptId=script["scriptId"])
+files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=dest)
+voices = apiaudio.Voice.list(language="english")
+text = apiaudio.Script.get_random_text(category="Joke")
+print(json.dumps({"create": response, "urls": urls, "files": files,
+                  "voices": len(voices["voices"]), "random": text}))
+"""
+
+
+def test_quickstart_with_sdk_0_8_5(runtime, transcriber, tmp_path):
+    if not SDK085_PYTHON.exists():
+        pytest.fail("the 0.8.5 SDK environment is missing: run `make test`, which creates it")
+    result = subprocess.run(
+        [str(SDK085_PYTHON), "-c", SDK_085_PROGRAM, runtime.url, runtime.api_key, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+
+    assert out["create"]["status"] == "done"  # 0.8.5 does not poll: create waited for the work
+    assert list(out["urls"]) == ["default"]
+    assert out["voices"] > 0 and out["random"]["text"]
+    audio = decode(Path(out["files"][0]).read_bytes())
+    assert word_error_rate("hello world", transcriber.transcribe(audio).text) == 0
