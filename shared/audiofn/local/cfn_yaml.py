@@ -44,7 +44,9 @@ def _node_value(loader: TemplateLoader, node: yaml.Node) -> Any:
         return loader.construct_sequence(node, deep=True)
     if isinstance(node, yaml.MappingNode):
         return loader.construct_mapping(node, deep=True)
-    raise yaml.constructor.ConstructorError(None, None, f"unexpected node {node!r}", node.start_mark)
+    raise yaml.constructor.ConstructorError(
+        None, None, f"unexpected node {node!r}", node.start_mark
+    )
 
 
 def _construct_ref(loader: TemplateLoader, node: yaml.Node) -> dict[str, Any]:
@@ -77,7 +79,7 @@ def _make_fn_constructor(name: str) -> Any:
 
 def _construct_timestamp_as_text(loader: TemplateLoader, node: yaml.Node) -> str:
     # CloudFormation reads `2010-09-09` as a string; YAML 1.1 would make it a date.
-    return str(loader.construct_scalar(node))  # type: ignore[arg-type]
+    return str(loader.construct_scalar(node))
 
 
 TemplateLoader.add_constructor("!Ref", _construct_ref)

@@ -191,7 +191,7 @@ class Resolver:
         try:
             return items[int(self.resolve(index, where))]
         except (IndexError, TypeError, ValueError) as error:
-            raise TemplateError(f"{where}: cannot select {index!r} from {items!r}") from error
+            raise TemplateError(f"{where}: no item {index!r} in {items!r}") from error
 
     def _split(self, argument: Any, where: str) -> list[str]:
         delimiter, text = self._pair(argument, where)

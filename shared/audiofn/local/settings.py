@@ -1,0 +1,87 @@
+"""The local runtime's knobs, read from the environment (what `make run` passes through)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TEMPLATE_NAME = "template.yaml"
+DEFAULT_PORT = 3000
+DEFAULT_DATA_DIR = ".audiofn-data"
+DEFAULT_RETRY_SECONDS = 5
+CONCURRENCY_PREFIX = "AUDIOFN_LOCAL_CONCURRENCY_"
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """Everything `LocalRuntime` needs besides the template itself.
+
+    `concurrency` is the number of poller threads per SQS event source; an entry in
+    `function_concurrency` (from `AUDIOFN_LOCAL_CONCURRENCY_<LogicalId>`) overrides it for one
+    function. HTTP requests are handled one at a time (see `gateway.HttpApiGateway`).
+    """
+
+    template_path: Path
+    port: int = DEFAULT_PORT
+    aws_port: int = 0
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    retry_seconds: int = DEFAULT_RETRY_SECONDS
+    concurrency: int = 1
+    function_concurrency: Mapping[str, int] = field(default_factory=dict)
+    shutdown_seconds: float = 10.0
+    bootstrap: bool = True
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        template_path: Path | None = None,
+        bootstrap: bool = True,
+    ) -> RuntimeSettings:
+        env = os.environ if environ is None else environ
+        template = template_path or (
+            Path(env["AUDIOFN_TEMPLATE"]) if env.get("AUDIOFN_TEMPLATE") else find_template()
+        )
+        return cls(
+            template_path=template.resolve(),
+            port=_int(env, "AUDIOFN_PORT", DEFAULT_PORT),
+            aws_port=_int(env, "AUDIOFN_AWS_PORT", 0),
+            data_dir=Path(env.get("AUDIOFN_DATA_DIR") or DEFAULT_DATA_DIR).resolve(),
+            retry_seconds=_int(env, "AUDIOFN_LOCAL_RETRY_SECONDS", DEFAULT_RETRY_SECONDS),
+            concurrency=max(1, _int(env, "AUDIOFN_LOCAL_CONCURRENCY", 1)),
+            function_concurrency={
+                name[len(CONCURRENCY_PREFIX) :]: max(1, _int(env, name, 1))
+                for name in env
+                if name.startswith(CONCURRENCY_PREFIX)
+            },
+            shutdown_seconds=float(env.get("AUDIOFN_LOCAL_SHUTDOWN_SECONDS") or 10.0),
+            bootstrap=bootstrap,
+        )
+
+    def pollers_per_event(self, function_id: str) -> int:
+        return self.function_concurrency.get(function_id, self.concurrency)
+
+
+def find_template(start: Path | None = None) -> Path:
+    """`template.yaml` in the working directory or the nearest parent that has one."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / TEMPLATE_NAME
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"no {TEMPLATE_NAME} in {here} or its parents; run from the repository or set "
+        "AUDIOFN_TEMPLATE"
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as error:
+        raise ValueError(f"{name}={value!r} is not a whole number") from error
