@@ -18,7 +18,7 @@ SDK085_PYTHON = ROOT / ".venv-apiaudio085" / "bin" / "python"
 
 SCRIPT = (
     "<<sectionName::hello>> Hello {{username|buddy}}, welcome to the show. "
-    "<<sectionName::bye>> Good bye from {{location|barcelona}}."
+    "<<sectionName::bye>> Goodbye from {{location|barcelona}}."
 )
 
 
@@ -32,7 +32,7 @@ def test_quickstart_with_sdk_0_17_1(runtime, transcriber, tmp_path):
     # The seed's quickstart, up to and including speech
     script = apiaudio.Script.create(scriptText="Hello world", scriptName="hello")
     response = apiaudio.Speech.create(scriptId=script["scriptId"], voice="Joanna")
-    assert response["default"].startswith("http")  # 0.17.1 polls create into the URL map
+    assert response["status"] == "done"  # create waited for the work (no 202 to poll on)
     files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
 
     assert len(files) == 1
@@ -57,19 +57,19 @@ def test_sections_audience_and_org_with_sdk_0_17_1(runtime, transcriber, tmp_pat
     apiaudio.Speech.create(
         scriptId=script["scriptId"],
         voice="joe",
-        audience=[{"username": "Antonio", "location": "Madrid"}],
+        audience=[{"username": "Antonio", "location": "London"}],
         sections={"bye": {"speed": 120, "silence_padding": 300}},
     )
     urls = apiaudio.Speech.retrieve(
         scriptId=script["scriptId"], section="hello", parameters={"username": "Antonio"}
     )
-    assert list(urls) == ["hello|location=Madrid|username=Antonio"]
+    assert list(urls) == ["hello|location=London|username=Antonio"]
 
     files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
     texts = {Path(f).name.split("__")[0]: transcriber.transcribe(decode(Path(f).read_bytes())).text
              for f in files}
     assert word_error_rate("hello antonio welcome to the show", texts["hello"]) < 0.2
-    assert word_error_rate("good bye from madrid", texts["bye"]) < 0.3
+    assert word_error_rate("goodbye from london", texts["bye"]) < 0.34  # one word in three
 
     assert "e2e" in apiaudio.Script.Directory.list_projects()
     listed = apiaudio.Script.list(projectName="e2e")
