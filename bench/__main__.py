@@ -48,12 +48,23 @@ def api_cold_import_ms(samples: int = 7) -> float:
         "import app; print((time.perf_counter() - t) * 1000); "
         "print(int('numpy' in sys.modules), int('onnxruntime' in sys.modules))"
     )
-    env = {**os.environ, "AUDIOFN_TABLE": "t", "AUDIOFN_MEDIA_BUCKET": "b",
-           "AUDIOFN_SPEECH_QUEUE_URL": "q", "POWERTOOLS_SERVICE_NAME": "audiofn"}
+    env = {
+        **os.environ,
+        "AUDIOFN_TABLE": "t",
+        "AUDIOFN_MEDIA_BUCKET": "b",
+        "AUDIOFN_SPEECH_QUEUE_URL": "q",
+        "POWERTOOLS_SERVICE_NAME": "audiofn",
+    }
     results = []
     for _ in range(samples):
-        out = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=env,
-                             capture_output=True, text=True, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", program],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         if out[1] != "0" or out[2] != "0":
             raise SystemExit("the API function imported numpy or a model runtime")
         results.append(float(out[0]))
@@ -69,13 +80,23 @@ def free_port() -> int:
 def pipeline_seconds() -> float:
     """Best of RUNS: POST /speech (which waits) + GET the URL map + download the file."""
     port, key = free_port(), secrets.token_urlsafe(32)
-    env = {**os.environ, "AUDIOFN_PORT": str(port), "AUDIOFN_AWS_PORT": str(free_port()),
-           "AUDIOFN_API_KEY": key, "AUDIOFN_ADMIN_KEY": secrets.token_urlsafe(32),
-           "AUDIOFN_DATA_DIR": str(ROOT / "bench" / "out" / "data")}
+    env = {
+        **os.environ,
+        "AUDIOFN_PORT": str(port),
+        "AUDIOFN_AWS_PORT": str(free_port()),
+        "AUDIOFN_API_KEY": key,
+        "AUDIOFN_ADMIN_KEY": secrets.token_urlsafe(32),
+        "AUDIOFN_DATA_DIR": str(ROOT / "bench" / "out" / "data"),
+    }
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
     log = (ROOT / "bench" / "out" / "runtime.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "audiofn.cli", "run"], cwd=ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "audiofn.cli", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=120) as client:
@@ -95,10 +116,13 @@ def pipeline_seconds() -> float:
             timings = []
             for _ in range(RUNS):
                 start = time.perf_counter()
-                response = client.post("/speech", json={"scriptId": script["scriptId"],
-                                                        "voice": "joe"})
+                response = client.post(
+                    "/speech", json={"scriptId": script["scriptId"], "voice": "joe"}
+                )
                 if response.status_code != 200:
-                    raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
+                    raise SystemExit(
+                        f"speech did not finish: {response.status_code} {response.text}"
+                    )
                 urls = client.get("/speech", params={"scriptId": script["scriptId"]}).json()
                 data = httpx.get(urls["default"], timeout=60).content
                 timings.append(time.perf_counter() - start)
@@ -119,7 +143,8 @@ def main() -> None:
     print(f"paragraph: {words} words, {audio_seconds:.1f} s of speech (default voice)")
     print(f"raw engine synthesis:        {raw:6.2f} s  ({audio_seconds / raw:.1f}x real time)")
     print(f"through the API to the file: {pipeline:6.2f} s")
-    print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {100 * (pipeline / raw - 1):.0f} %)")
+    overhead = 100 * (pipeline / raw - 1)
+    print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {overhead:.0f} %)")
     print(f"API function cold import:    {cold:6.0f} ms (median of 7 fresh interpreters)")
 
 

@@ -81,9 +81,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
         boto3.client("s3").create_bucket(Bucket="audiofn-test-media")
         sqs = boto3.client("sqs")
         dlq = sqs.create_queue(QueueName="audiofn-test-speech-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         queue = sqs.create_queue(
             QueueName="audiofn-test-speech",
             Attributes={
@@ -164,7 +164,9 @@ def drain_speech_queue(
             failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
             for message in messages:
                 if message["MessageId"] not in failed:
-                    sqs.delete_message(QueueUrl=aws.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    sqs.delete_message(
+                        QueueUrl=aws.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                    )
             responses.append(response)
 
     return drain

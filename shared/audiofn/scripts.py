@@ -1,4 +1,4 @@
-"""Scripts: named sections and `{{name|default}}` placeholders, parsed once and rendered per listener.
+"""Scripts: named sections and `{{name|default}}` placeholders, parsed once, rendered per listener.
 
 Syntax (api.audio's): `<<sectionName::intro>> Hello {{name|friend}}`. Text before the first
 section marker belongs to a section called `default`; a script without markers is one section.
@@ -111,11 +111,11 @@ def parse_script(text: str, *, field: str = "scriptText") -> ParsedScript:
 
     sections: list[Section] = []
     seen: set[str] = set()
-    for name, body in chunks:
+    for name, raw_body in chunks:
         if name in seen:
             raise InvalidInput(f"{field}: section '{name}' appears more than once", field=field)
         seen.add(name)
-        body = body.strip()
+        body = raw_body.strip()
         if not body:
             raise InvalidInput(f"{field}: section '{name}' has no text", field=field)
         placeholders = tuple(

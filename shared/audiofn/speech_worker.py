@@ -53,8 +53,9 @@ class SpeechWorker:
                 if receive_count >= self.settings.max_receives:
                     status = 503 if isinstance(error, EngineUnavailable) else 500
                     table.fail_speech_job(
-                        task.org_id, task.job_id,
-                        f"section '{task.section}': gave up after {receive_count} attempts: {error}",
+                        task.org_id,
+                        task.job_id,
+                        f"section '{task.section}': gave up after {receive_count} tries: {error}",
                         status,
                     )
                 raise

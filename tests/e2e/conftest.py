@@ -42,7 +42,10 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespac
     log = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "audiofn.cli", "run"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
@@ -60,8 +63,11 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespac
         time.sleep(0.25)
     try:
         yield SimpleNamespace(
-            url=url, api_key=env["AUDIOFN_API_KEY"], admin_key=env["AUDIOFN_ADMIN_KEY"],
-            log_path=log_path, process=process,
+            url=url,
+            api_key=env["AUDIOFN_API_KEY"],
+            admin_key=env["AUDIOFN_ADMIN_KEY"],
+            log_path=log_path,
+            process=process,
         )
     finally:
         process.send_signal(signal.SIGTERM)

@@ -66,8 +66,10 @@ def test_sections_audience_and_org_with_sdk_0_17_1(runtime, transcriber, tmp_pat
     assert list(urls) == ["hello|location=London|username=Antonio"]
 
     files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
-    texts = {Path(f).name.split("__")[0]: transcriber.transcribe(decode(Path(f).read_bytes())).text
-             for f in files}
+    texts = {
+        Path(f).name.split("__")[0]: transcriber.transcribe(decode(Path(f).read_bytes())).text
+        for f in files
+    }
     assert word_error_rate("hello antonio welcome to the show", texts["hello"]) < 0.2
     assert word_error_rate("goodbye from london", texts["bye"]) < 0.34  # one word in three
 
@@ -112,7 +114,10 @@ def test_quickstart_with_sdk_0_8_5(runtime, transcriber, tmp_path):
         pytest.fail("the 0.8.5 SDK environment is missing: run `make test`, which creates it")
     result = subprocess.run(
         [str(SDK085_PYTHON), "-c", SDK_085_PROGRAM, runtime.url, runtime.api_key, str(tmp_path)],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)

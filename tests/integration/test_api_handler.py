@@ -142,11 +142,9 @@ def test_other_organisations_see_404(api, lambda_context, org, aws):
 
     script = make_script(api, lambda_context, org.api_key)
     _, other_key = create_org(AppTable("audiofn-test-table"), "Other")
-    event = load_event("api_no_key.json")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/script/{script['scriptId']}"
-    event["headers"]["x-api-key"] = other_key
+    event = request("GET", f"/script/{script['scriptId']}", other_key)
 
-    status, body, _ = call(api, lambda_context, event)
+    status, _, _ = call(api, lambda_context, event)
     assert status == 404
 
     event["headers"]["x-api-key"] = org.api_key
@@ -234,28 +232,43 @@ def test_speech_is_created_through_the_queue_and_retrieved(
     assert status == 200 and list(one) == ["bye|location=Austin|username=Elon"]
 
 
-def test_keys_can_be_minted_listed_and_revoked(api, lambda_context, org):
-    event = load_event("api_no_key.json", api_key=org.api_key)
-    event["headers"]["x-api-key"] = org.api_key
-    event["requestContext"]["http"]["method"] = "POST"
-    event["rawPath"] = event["requestContext"]["http"]["path"] = "/keys"
-    event["body"] = json.dumps({"prefix": "ap_"})
+def request(method, path, key, body=None):
+    """An HTTP API v2 event for any route, shaped like the files in events/."""
+    event = load_event("api_no_key.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["headers"]["x-api-key"] = key
+    if body is not None:
+        event["body"] = json.dumps(body)
+    return event
 
-    status, minted, _ = call(api, lambda_context, event)
+
+def test_keys_can_be_minted_listed_and_revoked(api, lambda_context, org):
+    status, minted, _ = call(
+        api, lambda_context, request("POST", "/keys", org.api_key, {"prefix": "ap_"})
+    )
     assert status == 201
     assert minted["apiKey"].startswith("ap_")
 
-    listing = dict(event, body=None)
-    listing["requestContext"] = {**event["requestContext"], "http": {**event["requestContext"]["http"], "method": "GET"}}
-    status, keys, _ = call(api, lambda_context, listing)
+    status, keys, _ = call(api, lambda_context, request("GET", "/keys", org.api_key))
     assert status == 200
     assert minted["keyId"] in {k["keyId"] for k in keys["keys"]}
     assert all("apiKey" not in k for k in keys["keys"])
 
-    revoke = dict(listing)
-    revoke["requestContext"] = {**listing["requestContext"], "http": {**listing["requestContext"]["http"], "method": "DELETE", "path": f"/keys/{minted['keyId']}"}}
-    revoke["rawPath"] = f"/keys/{minted['keyId']}"
+    revoke = request("DELETE", f"/keys/{minted['keyId']}", org.api_key)
     assert call(api, lambda_context, revoke)[0] == 200
+    assert call(api, lambda_context, request("GET", "/keys", minted["apiKey"]))[0] == 401
+    assert call(api, lambda_context, revoke)[0] == 404
 
-    listing["headers"] = {**listing["headers"], "x-api-key": minted["apiKey"]}
-    assert call(api, lambda_context, listing)[0] == 401
+
+def test_org_reports_id_and_name(api, lambda_context, org):
+    status, body, _ = call(api, lambda_context, request("GET", "/org", org.api_key))
+
+    assert status == 200
+    assert body["orgId"] == org.org_id and body["orgName"] == "Test Org"
+
+
+def test_unknown_route_is_a_json_404(api, lambda_context, org):
+    status, body, _ = call(api, lambda_context, request("GET", "/nope", org.api_key))
+
+    assert status == 404 and "message" in body

@@ -49,8 +49,16 @@ def create_key(request: Annotated[CreateKeyRequest, Body()]) -> Response[dict[st
     key, secret = orgs.mint_key(
         services().table, org_id(router), prefix=request.prefix, name=request.name
     )
-    return json_response(201, {"keyId": key.key_id, "apiKey": secret, "prefix": key.prefix,
-                               "name": key.name, "createdAt": key.created_at})
+    return json_response(
+        201,
+        {
+            "keyId": key.key_id,
+            "apiKey": secret,
+            "prefix": key.prefix,
+            "name": key.name,
+            "createdAt": key.created_at,
+        },
+    )
 
 
 @router.get("/keys")
@@ -58,8 +66,13 @@ def list_keys() -> dict[str, object]:
     keys = services().table.list_keys(org_id(router))
     return {
         "keys": [
-            {"keyId": k.key_id, "prefix": k.prefix, "last4": k.last4, "name": k.name,
-             "createdAt": k.created_at}
+            {
+                "keyId": k.key_id,
+                "prefix": k.prefix,
+                "last4": k.last4,
+                "name": k.name,
+                "createdAt": k.created_at,
+            }
             for k in sorted(keys, key=lambda k: k.created_at)
         ]
     }

@@ -125,18 +125,15 @@ def retrieve_speech() -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- voices
-def _voice_options() -> dict[str, bool]:
-    settings = api_settings()
-    return {
-        "polly_enabled": settings.polly_enabled,
-        "upstream_enabled": bool(settings.upstream_tts_url),
-    }
-
-
 @router.get("/voice")
 def list_voices() -> dict[str, Any]:
+    settings = api_settings()
     try:
-        voices = catalogue.list_voices(**_voice_options(), **query(router))
+        voices = catalogue.list_voices(
+            polly_enabled=settings.polly_enabled,
+            upstream_enabled=bool(settings.upstream_tts_url),
+            **query(router),
+        )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     return {"voices": [voice.to_api() for voice in voices]}
@@ -144,4 +141,7 @@ def list_voices() -> dict[str, Any]:
 
 @router.get("/voice/parameter")
 def list_voice_parameters() -> dict[str, list[str]]:
-    return catalogue.list_parameters(**_voice_options())
+    settings = api_settings()
+    return catalogue.list_parameters(
+        polly_enabled=settings.polly_enabled, upstream_enabled=bool(settings.upstream_tts_url)
+    )

@@ -15,7 +15,11 @@ ADMIN_PREFIX = "/admin/"  # admin routes check the admin key themselves
 
 def require_org_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     path = app.current_event.path
-    if path in PUBLIC_PATHS or path.startswith(ADMIN_PREFIX) or app.current_event.http_method == "OPTIONS":
+    if (
+        path in PUBLIC_PATHS
+        or path.startswith(ADMIN_PREFIX)
+        or app.current_event.http_method == "OPTIONS"
+    ):
         return next_middleware(app)
     try:
         org = authenticate(services().table, key_from_headers(app.current_event.headers))

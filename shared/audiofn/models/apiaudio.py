@@ -62,6 +62,7 @@ class CreateSpeechRequest(SpeechSettingsFields):
 
     _script_speed = field_validator("scriptSpeed", mode="before")(_coerce_speed)
 
+
 # The effect names of the protocol; audiofn.dsp.effects implements each (a test checks both agree).
 SPEECH_EFFECTS = (
     "dark_father",

@@ -40,8 +40,9 @@ def mint_key(
 ) -> tuple[ApiKeyRecord, str]:
     """Store a new key for the organisation; its secret is returned once and never stored."""
     if prefix and not _PREFIX.match(prefix):
-        raise InvalidInput("prefix must be 1-16 letters or digits, optionally ending in '_'",
-                           field="prefix")
+        raise InvalidInput(
+            "prefix must be 1-16 letters or digits, optionally ending in '_'", field="prefix"
+        )
     secret = key or generate_key(prefix)
     if len(secret) < MIN_KEY_LENGTH:
         raise InvalidInput(f"an API key must be at least {MIN_KEY_LENGTH} characters", field="key")
@@ -54,8 +55,9 @@ def mint_key(
 
 def store_admin_key(table: AppTable, key: str) -> None:
     if len(key) < MIN_KEY_LENGTH:
-        raise InvalidInput(f"the admin key must be at least {MIN_KEY_LENGTH} characters",
-                           field="AUDIOFN_ADMIN_KEY")
+        raise InvalidInput(
+            f"the admin key must be at least {MIN_KEY_LENGTH} characters", field="AUDIOFN_ADMIN_KEY"
+        )
     table.put_key(hash_key(key), ApiKeyRecord(key_id="admin", org_id=ADMIN, last4=key[-4:]))
 
 

@@ -66,14 +66,14 @@ def list_scripts(
     module_name: str | None = None,
     script_name: str | None = None,
 ) -> list[ScriptRecord]:
-    wanted = {"project_name": project_name, "module_name": module_name,
-              "script_name": script_name}
+    wanted = {"project_name": project_name, "module_name": module_name, "script_name": script_name}
     return sorted(
         (
             script
             for script in services.table.list_scripts(org_id)
-            if all(value is None or getattr(script, attr) == value
-                   for attr, value in wanted.items())
+            if all(
+                value is None or getattr(script, attr) == value for attr, value in wanted.items()
+            )
         ),
         key=lambda s: s.created_at,
     )
@@ -87,11 +87,19 @@ def delete_script(services: Services, org_id: str, script_id: str) -> None:
 
 
 def delete_scripts(
-    services: Services, org_id: str, project_name: str, module_name: str | None,
+    services: Services,
+    org_id: str,
+    project_name: str,
+    module_name: str | None,
     script_name: str | None,
 ) -> int:
-    doomed = list_scripts(services, org_id, project_name=project_name, module_name=module_name,
-                          script_name=script_name)
+    doomed = list_scripts(
+        services,
+        org_id,
+        project_name=project_name,
+        module_name=module_name,
+        script_name=script_name,
+    )
     for script in doomed:
         delete_script(services, org_id, script.script_id)
     return len(doomed)
@@ -107,7 +115,8 @@ def list_projects(services: Services, org_id: str) -> list[str]:
 
 def list_modules(services: Services, org_id: str, project_name: str | None) -> list[str]:
     return _distinct(
-        s.module_name for s in services.table.list_scripts(org_id)
+        s.module_name
+        for s in services.table.list_scripts(org_id)
         if project_name is None or s.project_name == project_name
     )
 
@@ -116,7 +125,8 @@ def list_script_names(
     services: Services, org_id: str, project_name: str | None, module_name: str | None
 ) -> list[str]:
     return _distinct(
-        s.script_name for s in services.table.list_scripts(org_id)
+        s.script_name
+        for s in services.table.list_scripts(org_id)
         if (project_name is None or s.project_name == project_name)
         and (module_name is None or s.module_name == module_name)
     )

@@ -27,8 +27,21 @@ SPEECH_FORMAT = "wav"
 # Query keys of a speech GET that are not listener parameters (the 0.17.1 SDK polls create
 # by repeating the create body as a query string).
 _NON_PARAMETER_KEYS = {
-    "scriptId", "section", "version", "public", "vast", "endFormat", "requestId", "voice",
-    "speed", "effect", "silence_padding", "audience", "sections", "voiceName", "scriptSpeed",
+    "scriptId",
+    "section",
+    "version",
+    "public",
+    "vast",
+    "endFormat",
+    "requestId",
+    "voice",
+    "speed",
+    "effect",
+    "silence_padding",
+    "audience",
+    "sections",
+    "voiceName",
+    "scriptSpeed",
 }
 
 
@@ -122,7 +135,10 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
     manifest_key = prefix + "manifest.json"
     services.media.put_json(manifest_key, [entry.model_dump() for entry in manifest])
     job = SpeechJobRecord(
-        job_id=job_id, org_id=org_id, script_id=script.script_id, total=len(tasks),
+        job_id=job_id,
+        org_id=org_id,
+        script_id=script.script_id,
+        total=len(tasks),
         manifest_key=manifest_key,
     )
     services.table.put_speech_job(job)
@@ -131,9 +147,7 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
     return job
 
 
-def wait_for_job(
-    services: Services, org_id: str, job_id: str, seconds: float
-) -> SpeechJobRecord:
+def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> SpeechJobRecord:
     """Poll the job until it leaves 'running' or the bound passes."""
     deadline = time.monotonic() + seconds
     delay = 0.05
@@ -173,7 +187,8 @@ def retrieve_speech(
     raise_if_unfinished(job)
     section = query.get("section")
     wanted = {
-        key: value for key, value in query.items()
+        key: value
+        for key, value in query.items()
         if key not in _NON_PARAMETER_KEYS and key in script.placeholder_defaults
     }
     entries = [
@@ -182,7 +197,8 @@ def retrieve_speech(
     if section is not None and section not in {e.section for e in entries}:
         raise NotFound(f"section '{section}' not found in script '{script_id}'", field="section")
     selected = [
-        entry for entry in entries
+        entry
+        for entry in entries
         if (section is None or entry.section == section)
         and all(entry.parameters.get(k) == v for k, v in wanted.items())
     ]
@@ -199,7 +215,8 @@ def _merge(base: _Settings, override: SectionOverride | None, field: str) -> _Se
             speed=override.speed or base.speed,
             effect=override.effect if override.effect is not None else base.effect,
             padding_ms=(
-                override.silence_padding if override.silence_padding is not None
+                override.silence_padding
+                if override.silence_padding is not None
                 else base.padding_ms
             ),
         )
@@ -223,7 +240,9 @@ def _resolve_voice(services: Services, name: str, field: str) -> str:
         raise InvalidInput(f"{field}: {exc}", field=field) from exc
 
 
-def _listeners(audience: list[dict[str, Any]] | None, placeholders: set[str]) -> list[dict[str, str]]:
+def _listeners(
+    audience: list[dict[str, Any]] | None, placeholders: set[str]
+) -> list[dict[str, str]]:
     if not audience:
         return [{}]
     listeners: list[dict[str, str]] = []
