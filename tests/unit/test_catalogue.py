@@ -7,6 +7,8 @@ import sys
 from typing import TypedDict
 
 import pytest
+from moto.polly.resources import VOICE_DATA
+
 from audiofn.tts.catalogue import (
     DEFAULT_VOICE_ID,
     VOICES,
@@ -17,7 +19,6 @@ from audiofn.tts.catalogue import (
     resolve_voice,
 )
 from audiofn.tts.espeak_engine import available_variants, available_voice_names
-from moto.polly.resources import VOICE_DATA
 
 
 class Enabled(TypedDict):

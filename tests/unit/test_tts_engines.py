@@ -18,6 +18,11 @@ import boto3
 import numpy as np
 import pytest
 import soundfile
+from botocore.config import Config
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from moto import mock_aws
+
 from audiofn.audio import Audio
 from audiofn.tts import registry
 from audiofn.tts.base import EngineUnavailable, SynthesisError
@@ -26,10 +31,6 @@ from audiofn.tts.espeak_engine import EspeakEngine
 from audiofn.tts.openai_engine import OpenAICompatibleEngine
 from audiofn.tts.polly_engine import PollyEngine, split_text
 from audiofn.tts.registry import EngineSettings, get_engine
-from botocore.config import Config
-from botocore.response import StreamingBody
-from botocore.stub import Stubber
-from moto import mock_aws
 
 LOCAL = EngineSettings()
 ESPEAK_VOICES = [voice for voice in VOICES if voice.provider == "espeak"]
