@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -25,12 +26,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+@contextmanager
+def start_runtime(data_dir: Path, **extra_env: str) -> Iterator[SimpleNamespace]:
+    """`python -m audiofn.cli run` as `make run` starts it; stopped with SIGTERM afterwards."""
     port = free_port()
-    data_dir = tmp_path_factory.mktemp("audiofn-data")
     env = {
         **os.environ,
+        **extra_env,
         "AUDIOFN_PORT": str(port),
         "AUDIOFN_AWS_PORT": str(free_port()),
         "AUDIOFN_API_KEY": secrets.token_urlsafe(32),

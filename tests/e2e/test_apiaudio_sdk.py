@@ -127,3 +127,32 @@ def test_quickstart_with_sdk_0_8_5(runtime, transcriber, tmp_path):
     assert out["voices"] > 0 and out["random"]["text"]
     audio = decode(Path(out["files"][0]).read_bytes())
     assert word_error_rate("hello world", transcriber.transcribe(audio).text) == 0
+
+
+@pytest.fixture(scope="module")
+def impatient_runtime(tmp_path_factory):
+    """A runtime whose speech create never waits: every create answers 202 first."""
+    from tests.e2e.conftest import start_runtime
+
+    data_dir = tmp_path_factory.mktemp("impatient")
+    with start_runtime(data_dir, AUDIOFN_PARAM_SpeechWaitSeconds="0") as started:
+        yield started
+
+
+def test_sdk_0_17_1_polls_a_202_until_the_speech_is_ready(impatient_runtime, transcriber):
+    import apiaudio
+    import httpx
+
+    apiaudio.api_base = impatient_runtime.url
+    apiaudio.api_key = impatient_runtime.api_key
+    script = apiaudio.Script.create(scriptText="The client asks again until the speech is ready.")
+
+    # create answers 202, the SDK repeats it as GET /speech?<create body> until it is done
+    urls = apiaudio.Speech.create(scriptId=script["scriptId"], voice="joe", speed="110")
+
+    assert list(urls) == ["default"]
+    audio = decode(httpx.get(urls["default"], timeout=60).content)
+    text = transcriber.transcribe(audio).text
+    assert word_error_rate("the client asks again until the speech is ready", text) < 0.25
+    log = impatient_runtime.log_path.read_text()
+    assert "POST /speech" in log and "-> 202" in log
