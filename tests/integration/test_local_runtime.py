@@ -6,7 +6,6 @@ away from the other tests, and lets SIGTERM be tested for real.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import signal
@@ -31,6 +30,7 @@ from audiofn.local.template_model import load_template
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "local_runtime" / "template.yaml"
 START_TIMEOUT = 30.0
+HTTP_WORKERS = 4  # AUDIOFN_LOCAL_HTTP_WORKERS's default
 
 
 def free_port() -> int:
@@ -125,6 +125,11 @@ def test_banner_and_ready(runtime):
     output = runtime.output()
     assert "audiofn local runtime ready" in output
     assert runtime.url in output and runtime.endpoint in output
+    # Every HTTP worker process imported its handler before the gateway served
+    before_ready = output.split("audiofn local runtime ready", 1)[0]
+    for index in range(1, HTTP_WORKERS + 1):
+        assert f"EchoFunction: worker process {index} (pid" in before_ready
+    assert f"({HTTP_WORKERS} worker processes)" in output
 
 
 def test_routes_and_event_fidelity(runtime):
@@ -198,14 +203,51 @@ def test_responses_follow_api_gateway(runtime):
     assert cookies.headers.get_list("x-many") == ["1", "2"]
 
 
-def test_http_invocations_run_one_at_a_time(runtime):
-    # Powertools keeps the current event in a class attribute, so overlapping invocations in
-    # one process would mix requests up; the gateway runs them one after the other.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        windows = list(pool.map(lambda _: echo(runtime, "GET", "/slow"), range(3)))
-    windows.sort(key=lambda w: w["started"])
-    for earlier, later in itertools.pairwise(windows):
-        assert later["started"] >= earlier["ended"]
+def slow_echo(runtime: RunningRuntime, tag: str) -> dict:
+    """The fixture's Powertools route: sleeps 1 s, then echoes `x-tag` from `current_event`."""
+    response = httpx.get(f"{runtime.url}/powertools/slow", headers={"x-tag": tag}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_http_requests_run_concurrently_in_separate_workers(runtime):
+    # Powertools keeps the current event in a class attribute, so overlapping requests in one
+    # process would mix up; each runs in its own worker process instead, at the same time.
+    tags = ["first", "second"]
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=len(tags)) as pool:
+        answers = list(pool.map(lambda tag: slow_echo(runtime, tag), tags))
+    elapsed = time.monotonic() - started
+    # Each request saw its own header, after the other one had been resolved meanwhile
+    assert [answer["tag"] for answer in answers] == tags
+    assert answers[0]["pid"] != answers[1]["pid"]
+    # and they overlapped: two 1 s handlers in well under 2 s
+    first, second = sorted(answers, key=lambda answer: answer["started"])
+    assert second["started"] < first["ended"]
+    assert elapsed < 1.6, f"two concurrent 1 s requests took {elapsed:.2f} s"
+
+
+def test_a_handler_exception_is_a_500_and_the_next_request_works(runtime):
+    for _ in range(2):
+        failed = httpx.get(f"{runtime.url}/boom", timeout=10)
+        assert (failed.status_code, failed.json()) == (500, {"message": "Internal Server Error"})
+        assert echo(runtime, "GET", "/items/7")["event"]["pathParameters"] == {"id": "7"}
+    assert "RuntimeError: the echo handler was asked to fail" in runtime.output()
+
+
+def test_a_crashed_worker_is_a_502_and_is_replaced(runtime):
+    # When the worker handling a request dies (the fixture SIGKILLs itself)
+    crashed = httpx.get(f"{runtime.url}/crash", timeout=10)
+    # Then that request gets a 502 and the crash is logged
+    assert (crashed.status_code, crashed.json()) == (502, {"message": "Bad Gateway"})
+    assert "was killed by SIGKILL" in runtime.output()
+    # and the pool serves every request again at full size, with a fresh worker
+    tags = [f"after-crash-{index}" for index in range(HTTP_WORKERS)]
+    with ThreadPoolExecutor(max_workers=len(tags)) as pool:
+        answers = list(pool.map(lambda tag: slow_echo(runtime, tag), tags))
+    assert [answer["tag"] for answer in answers] == tags
+    assert len({answer["pid"] for answer in answers}) == HTTP_WORKERS
+    assert f"EchoFunction: worker process {HTTP_WORKERS + 1} (pid" in runtime.output()
 
 
 def test_cors_preflight_is_answered_from_the_template(runtime):
@@ -312,8 +354,15 @@ def test_partial_batch_failure_then_dead_letter_queue(runtime):
 
 def test_sigterm_stops_within_seconds(tmp_path):
     running = start_runtime(tmp_path)
-    started = time.monotonic()
-    running.process.send_signal(signal.SIGTERM)
+    workers = child_pids(running.process.pid)
+    # Given a request in flight
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        in_flight = pool.submit(slow_echo, running, "in-flight")
+        time.sleep(0.3)
+        started = time.monotonic()
+        running.process.send_signal(signal.SIGTERM)
+        # Then it is still answered
+        assert in_flight.result(10)["tag"] == "in-flight"
     try:
         code = running.process.wait(8)
     except subprocess.TimeoutExpired:
@@ -323,11 +372,30 @@ def test_sigterm_stops_within_seconds(tmp_path):
     assert code == 0, running.output()
     assert elapsed < 5, f"took {elapsed:.1f} s"
     assert "stopped" in running.output()
+    # and no worker process outlives the runtime
+    assert len(workers) >= HTTP_WORKERS
+    wait_for(lambda: not any(map(running_pid, workers)), 2, "the worker processes to end")
     # and the HTTP port is free again
     port = int(running.url.rsplit(":", 1)[1])
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", port))
+
+
+def child_pids(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if not children.exists():
+        pytest.skip("needs Linux /proc")
+    return [int(child) for child in children.read_text().split()]
+
+
+def running_pid(pid: int) -> bool:
+    """True while `pid` runs (a zombie no longer does)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_provisioning_is_idempotent_and_s3_notifies_sqs():

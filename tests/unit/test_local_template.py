@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from audiofn.local.environment import (
     merged_function_environment,
 )
 from audiofn.local.gateway import HttpApiGateway, build_gateway_app
-from audiofn.local.handlers import FunctionPool
+from audiofn.local.handlers import FunctionPool, HandlerLoadError
 from audiofn.local.http_events import (
     MAX_RESPONSE_BYTES,
     HttpRequestData,
@@ -46,6 +48,7 @@ from audiofn.local.template_model import (
     load_template,
     parse_template,
 )
+from audiofn.local.workers import HandlerFailed, PoolClosed, ProcessFunctionPool, WorkerDied
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "local_runtime" / "template.yaml"
@@ -666,6 +669,78 @@ def test_each_execution_environment_has_its_own_module(tmp_path):
     assert pool.invoke({})["calls"] == 2
 
 
+def test_http_workers_are_separate_lambda_environments(tmp_path, monkeypatch):
+    # Given an HTTP handler that keeps state at module level, in a pool of two processes
+    code = tmp_path / "web"
+    code.mkdir()
+    (code / "app.py").write_text(
+        "import os, signal, time\n"
+        "CALLS = []\n"
+        "def handler(event, context):\n"
+        "    if event.get('fail'):\n"
+        "        raise ValueError('asked to fail')\n"
+        "    if event.get('crash'):\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    CALLS.append(context.aws_request_id)\n"
+        "    time.sleep(event.get('sleep', 0))\n"
+        "    return {\n"
+        "        'pid': os.getpid(), 'calls': len(CALLS), 'module': __name__,\n"
+        "        'function': context.function_name, 'request_id': context.aws_request_id,\n"
+        "        'remaining_ms': context.get_remaining_time_in_millis(),\n"
+        "        'mark': os.environ.get('AUDIOFN_UNIT_MARK'),\n"
+        "    }\n"
+    )
+    monkeypatch.setenv("AUDIOFN_UNIT_MARK", "set before the workers start")
+    spec = FunctionSpec("Web", code, "app.handler", timeout=3, memory_size=128, environment={})
+    pool = ProcessFunctionPool(spec, "web", workers=2)
+    try:
+        pool.warm_up()
+        # When two invocations overlap
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            results = list(threads.map(pool.invoke, [{"sleep": 0.5}, {"sleep": 0.5}]))
+        # Then they ran in two processes, each with the environment and a Lambda context
+        pids = {result["pid"] for result in results}
+        assert len(pids) == 2 and os.getpid() not in pids
+        assert {result["module"] for result in results} == {
+            "_audiofn_local_Web_1",
+            "_audiofn_local_Web_2",
+        }
+        for result in results:
+            assert result["function"] == "web" and result["request_id"]
+            assert 2_000 < result["remaining_ms"] <= 3_000
+            assert result["mark"] == "set before the workers start"
+        # A handler exception is reported, and its worker stays warm
+        with pytest.raises(HandlerFailed, match="ValueError: asked to fail"):
+            pool.invoke({"fail": True})
+        again = pool.invoke({})
+        assert again["pid"] in pids and again["calls"] == 2
+        # A worker that dies fails only its own invocation, and a new one takes its place
+        with pytest.raises(WorkerDied, match="SIGKILL"):
+            pool.invoke({"crash": True})
+        with ThreadPoolExecutor(max_workers=2) as threads:
+            after = list(threads.map(pool.invoke, [{"sleep": 0.5}, {"sleep": 0.5}]))
+        assert len({result["pid"] for result in after}) == 2
+        assert {result["pid"] for result in after} != pids
+    finally:
+        assert pool.join(5)
+    # Once stopped, no new invocation starts
+    with pytest.raises(PoolClosed):
+        pool.invoke({})
+
+
+def test_an_http_handler_that_cannot_import_stops_the_warm_up(tmp_path):
+    code = tmp_path / "broken"
+    code.mkdir()
+    (code / "app.py").write_text("raise ImportError('no such model')\n")
+    spec = FunctionSpec("Broken", code, "app.handler", timeout=3, memory_size=128, environment={})
+    pool = ProcessFunctionPool(spec, "broken", workers=2)
+    try:
+        with pytest.raises(HandlerLoadError, match="no such model"):
+            pool.warm_up()
+    finally:
+        assert pool.join(5)
+
+
 # ---------------------------------------------------------------------- settings and keys
 
 
@@ -677,9 +752,12 @@ def test_settings_from_environment(tmp_path):
             "AUDIOFN_LOCAL_RETRY_SECONDS": "1",
             "AUDIOFN_LOCAL_CONCURRENCY": "2",
             "AUDIOFN_LOCAL_CONCURRENCY_WorkerFunction": "3",
+            "AUDIOFN_LOCAL_HTTP_WORKERS": "2",
             "AUDIOFN_DATA_DIR": str(tmp_path),
         }
     )
+    assert settings.http_workers == 2
+    assert RuntimeSettings.from_env({"AUDIOFN_TEMPLATE": str(FIXTURE)}).http_workers == 4
     assert settings.template_path == FIXTURE
     assert (settings.port, settings.retry_seconds, settings.data_dir) == (0, 1, tmp_path)
     assert settings.pollers_per_event("WorkerFunction") == 3

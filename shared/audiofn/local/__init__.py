@@ -9,12 +9,29 @@ drift. Modules, in the order the runtime uses them:
 - `aws_server`, `provisioning`: moto on 127.0.0.1 with every queue, bucket and table
 - `environment`, `keys`: the process environment and the bootstrap keys
 - `handlers`, `lambda_context`: import handlers and invoke them like Lambda
+- `workers`: HTTP-triggered functions in worker processes, one event per process at a time
 - `routes`, `http_events`, `gateway`: API Gateway HTTP API (payload 2.0) in front of them
 - `sqs_events`, `sqs_poller`: SQS event source mappings with partial batch failures
 - `settings`, `runtime`: the knobs and the start/serve/stop life cycle
+
+`LocalRuntime` and `RuntimeSettings` are imported on first use: a worker process imports
+`audiofn.local.workers`, and should not pay for moto and uvicorn on every cold start.
 """
 
-from audiofn.local.runtime import LocalRuntime
-from audiofn.local.settings import RuntimeSettings
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from audiofn.local.runtime import LocalRuntime
+    from audiofn.local.settings import RuntimeSettings
 
 __all__ = ["LocalRuntime", "RuntimeSettings"]
+_LAZY = {"LocalRuntime": "audiofn.local.runtime", "RuntimeSettings": "audiofn.local.settings"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,14 +3,19 @@
 Routes, CORS and the functions behind them come from the template. The app is built from a
 list of routes with the HttpApi catch-all last, so a Function URL streaming endpoint or a
 websocket route can be added in front of it without touching the gateway.
+
+Requests are handled concurrently. Each invocation runs in a worker process of the function
+(`workers.ProcessFunctionPool`), never in a thread of this one: Powertools' event handler keeps
+the event being resolved in a class attribute (`BaseRouter.current_event`) shared by every
+resolver in a process, so two requests resolved at once in one process would read each
+other's headers (and credentials). One event per process at a time is also what Lambda does.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -21,7 +26,6 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from audiofn.local.handlers import FunctionPool
 from audiofn.local.http_events import (
     MAX_REQUEST_BYTES,
     HttpRequestData,
@@ -36,25 +40,30 @@ from audiofn.local.http_events import (
 from audiofn.local.logs import runtime_logger
 from audiofn.local.routes import RouteTable
 from audiofn.local.template_model import Template
+from audiofn.local.workers import PoolClosed, WorkerDied
 
 LOG = runtime_logger(__name__)
 # Headers the HTTP server computes itself from the body it sends.
 _HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
 
 
-class HttpApiGateway:
-    """An ASGI endpoint: route the request, invoke the handler in a worker thread, answer.
+class Invoker(Protocol):
+    """What the gateway calls: `ProcessFunctionPool` (or `FunctionPool`, in tests)."""
 
-    HTTP invocations run one at a time. Powertools' event handler keeps the event being
-    resolved in a class attribute (`BaseRouter.current_event`) shared by every resolver in the
-    process: Lambda runs one event per process, so that is safe there, but two requests
-    resolved at once here would read each other's headers (and credentials).
+    def invoke(self, event: Any) -> Any: ...
+
+
+class HttpApiGateway:
+    """An ASGI endpoint: route the request, invoke the function, answer like API Gateway.
+
+    The blocking `invoke` runs on Starlette's thread pool and waits there for a free worker
+    process, so requests beyond the pool size queue instead of failing (Lambda would throttle
+    them with 429 once reserved concurrency is used up; the pool size is the local limit).
     """
 
-    def __init__(self, routes: RouteTable, functions: Mapping[str, FunctionPool]):
+    def __init__(self, routes: RouteTable, functions: Mapping[str, Invoker]):
         self.routes = routes
         self.functions = functions
-        self._one_at_a_time = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.handle(Request(scope, receive))
@@ -95,18 +104,18 @@ class HttpApiGateway:
         function_id = match.route.function_id
         event = build_http_api_event(data, match, request_id=request_id)
         try:
-            result = await run_in_threadpool(self._invoke, function_id, event)
-        except Exception:  # logged with its traceback by FunctionPool.invoke
+            result = await run_in_threadpool(self.functions[function_id].invoke, event)
+        except WorkerDied:  # logged by the pool; the next request gets a new worker
+            return error_response(502, "Bad Gateway"), function_id
+        except PoolClosed:
+            return error_response(503, "Service Unavailable"), function_id
+        except Exception:  # HandlerFailed or a failed cold start, logged by the pool
             return error_response(500, "Internal Server Error"), function_id
         try:
             return response_from_result(result), function_id
         except InvalidHandlerResponse as error:
             LOG.error("%s returned a response API Gateway rejects: %s", function_id, error)
             return error_response(500, "Internal Server Error"), function_id
-
-    def _invoke(self, function_id: str, event: dict[str, Any]) -> Any:
-        with self._one_at_a_time:
-            return self.functions[function_id].invoke(event)
 
 
 def _request_data(request: Request, body: bytes) -> HttpRequestData:

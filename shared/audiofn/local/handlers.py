@@ -1,11 +1,19 @@
 """Load handler modules and invoke them the way Lambda does, one event per environment.
 
-Every function gets a small pool of execution environments. Each environment is its own
-import of `app.py` (a unique module name, since every handler file is called `app`), used by
-one invocation at a time, like a warm Lambda container. Module-level objects in the handler
-file (a Powertools `BatchProcessor` keeps the batch on itself) are then never shared by two
-concurrent pollers, and cold starts show where AWS would have them. Modules the handler
-imports (`audiofn.*`) are shared by every environment, as one process has one copy.
+`load_handler` imports a handler file; every execution environment uses it, in this process
+or in a worker process (`workers`, where HTTP-triggered functions run).
+
+`FunctionPool` serves the SQS-triggered functions (and checks that the others import) with
+a small pool of execution environments in this process, one per poller thread. Each
+environment is its own import of `app.py` (a unique module name, since every handler file is
+called `app`), used by one invocation at a time, like a warm Lambda container. Module-level
+objects in the handler file (a Powertools `BatchProcessor` keeps the batch on itself) are
+then never shared by two concurrent pollers, and cold starts show where AWS would have them.
+Modules the handler imports (`audiofn.*`) are shared by every environment, as one process has
+one copy, so models load once. Separate imports are not enough for HTTP handlers: Powertools'
+resolver keeps the current request on a class attribute (`BaseRouter.current_event`), one per
+process however many copies of `app.py` there are, so each of their environments is a
+process of its own.
 """
 
 from __future__ import annotations

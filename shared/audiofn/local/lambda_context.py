@@ -40,13 +40,23 @@ class LambdaContext:
 
 
 def new_context(
-    function_name: str, memory_size: int, timeout: int, log_stream_name: str, region: str
+    function_name: str,
+    memory_size: int,
+    timeout: int,
+    log_stream_name: str,
+    region: str,
+    *,
+    aws_request_id: str | None = None,
 ) -> LambdaContext:
-    """A fresh context for one invocation (a new request id, the clock starts now)."""
+    """A fresh context for one invocation (a new request id unless given; the clock starts now).
+
+    Built where the handler runs: a worker process gets these values, not the object.
+    """
     return LambdaContext(
         function_name=function_name,
         memory_limit_in_mb=memory_size,
         invoked_function_arn=function_arn(function_name, region),
         timeout_seconds=timeout,
         log_stream_name=log_stream_name,
+        aws_request_id=aws_request_id or str(uuid.uuid4()),
     )

@@ -4,6 +4,15 @@ Start order matters: the HTTP port is claimed first (fail fast), then moto is st
 provisioned, the environment set, keys bootstrapped, every handler imported and the pollers
 started; only then does the gateway accept connections, so the first request (often
 `/health`) sees a ready system.
+
+HTTP-triggered functions run in worker processes (`workers.ProcessFunctionPool`), spawned
+once `os.environ` holds the template's environment so they inherit it, and all warm (handler
+imported) before the gateway serves. Powertools' HTTP resolver keeps the current request on a
+class attribute, so only one request per process at a time is safe, which is Lambda's model;
+processes let requests run concurrently all the same. SQS-triggered functions run on poller
+threads here, each with its own import of the handler (`handlers.FunctionPool`). On SIGINT or
+SIGTERM the gateway stops taking requests, in-flight work finishes within the shutdown budget,
+and the workers exit (or are stopped when the budget is spent).
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from audiofn.local.routes import RouteTable
 from audiofn.local.settings import RuntimeSettings
 from audiofn.local.sqs_poller import SqsPoller
 from audiofn.local.template_model import Template, load_template
+from audiofn.local.workers import ProcessFunctionPool
 
 LOG = runtime_logger(__name__)
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -64,7 +74,8 @@ class LocalRuntime:
         self.aws = LocalAws(port=settings.aws_port, data_dir=settings.data_dir)
         self.resources: LocalResources | None = None
         self.keys: LocalKeys | None = None
-        self.functions: dict[str, FunctionPool] = {}
+        self.functions: dict[str, FunctionPool] = {}  # in this process: SQS and the rest
+        self.http_functions: dict[str, ProcessFunctionPool] = {}  # in worker processes
         self.pollers: list[SqsPoller] = []
         self.app: Any = None
         self.ready = threading.Event()
@@ -108,7 +119,7 @@ class LocalRuntime:
         self._load_functions(template)
         self._start_pollers(template, resources)
         _warn_about_unserved_triggers(template)
-        gateway = HttpApiGateway(RouteTable.from_template(template), self.functions)
+        gateway = HttpApiGateway(RouteTable.from_template(template), self.http_functions)
         self.app = build_gateway_app(gateway, middleware=cors_middleware(template))
 
     def serve(self) -> None:
@@ -147,9 +158,14 @@ class LocalRuntime:
             self._server.should_exit = True
 
     def stop(self) -> None:
-        """Wait (bounded) for in-flight batches, then stop moto. Safe to call twice."""
+        """Wait (bounded) for in-flight batches and HTTP workers, then stop moto.
+
+        Safe to call twice.
+        """
         self.begin_shutdown()
         deadline = time.monotonic() + self.settings.shutdown_seconds
+        for pool in self.http_functions.values():
+            pool.close()  # idle workers exit now, busy ones after their request
         for poller in self.pollers:
             if not poller.join(max(0.0, deadline - time.monotonic())):
                 LOG.warning(
@@ -159,6 +175,13 @@ class LocalRuntime:
                     self.settings.shutdown_seconds,
                 )
         self.pollers = []
+        for logical_id, pool in self.http_functions.items():
+            if not pool.join(max(0.0, deadline - time.monotonic())):
+                LOG.warning(
+                    "%s: HTTP workers still busy after %.0f s were stopped",
+                    logical_id,
+                    self.settings.shutdown_seconds,
+                )
         self.aws.stop()
         if self._socket is not None:
             self._socket.close()
@@ -169,18 +192,34 @@ class LocalRuntime:
     # ------------------------------------------------------------------ pieces
 
     def _load_functions(self, template: Template) -> None:
+        # HTTP functions: worker processes, spawned first so their imports (cold starts) run
+        # while this process imports the others.
         for logical_id, spec in template.functions.items():
-            # One environment per poller thread, plus one for HTTP (served one at a time).
+            if spec.http_events:
+                http_pool = ProcessFunctionPool(
+                    spec,
+                    function_name(template, logical_id),
+                    workers=self.settings.http_workers,
+                    region=self.aws.region,
+                )
+                self.http_functions[logical_id] = http_pool
+                http_pool.start()
+        # The others in this process: one environment per poller thread (an unserved
+        # function gets one too, so a broken import still stops the start).
+        for logical_id, spec in template.functions.items():
+            if spec.http_events and not spec.sqs_events:
+                continue
             pollers = sum(self.settings.pollers_per_event(logical_id) for _ in spec.sqs_events)
-            http = 1 if spec.http_events else 0
             pool = FunctionPool(
                 spec,
                 function_name(template, logical_id),
-                max_environments=max(1, pollers + http),
+                max_environments=max(1, pollers),
                 region=self.aws.region,
             )
             pool.warm_up()
             self.functions[logical_id] = pool
+        for http_pool in self.http_functions.values():
+            http_pool.wait_ready()
 
     def _start_pollers(self, template: Template, resources: LocalResources) -> None:
         for logical_id, spec in template.functions.items():
@@ -228,7 +267,10 @@ class LocalRuntime:
         for logical_id, spec in template.functions.items():
             triggers = [f"{e.method} {e.path}" for e in spec.http_events]
             triggers += [f"SQS {e.queue_id}" for e in spec.sqs_events]
-            lines.append(f"  function      {logical_id}: {', '.join(triggers) or 'no trigger'}")
+            served = ", ".join(triggers) or "no trigger"
+            if logical_id in self.http_functions:
+                served += f" ({self.http_functions[logical_id].max_workers} worker processes)"
+            lines.append(f"  function      {logical_id}: {served}")
         lines.append("  stop with Ctrl+C")
         return "\n".join(lines)
 

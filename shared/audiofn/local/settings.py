@@ -11,6 +11,7 @@ TEMPLATE_NAME = "template.yaml"
 DEFAULT_PORT = 3000
 DEFAULT_DATA_DIR = ".audiofn-data"
 DEFAULT_RETRY_SECONDS = 5
+DEFAULT_HTTP_WORKERS = 4
 CONCURRENCY_PREFIX = "AUDIOFN_LOCAL_CONCURRENCY_"
 
 
@@ -20,7 +21,9 @@ class RuntimeSettings:
 
     `concurrency` is the number of poller threads per SQS event source; an entry in
     `function_concurrency` (from `AUDIOFN_LOCAL_CONCURRENCY_<LogicalId>`) overrides it for one
-    function. HTTP requests are handled one at a time (see `gateway.HttpApiGateway`).
+    function. `http_workers` (`AUDIOFN_LOCAL_HTTP_WORKERS`) is the number of worker processes
+    per HTTP-triggered function, so the number of its requests handled at once (see
+    `workers.ProcessFunctionPool`).
     """
 
     template_path: Path
@@ -30,6 +33,7 @@ class RuntimeSettings:
     retry_seconds: int = DEFAULT_RETRY_SECONDS
     concurrency: int = 1
     function_concurrency: Mapping[str, int] = field(default_factory=dict)
+    http_workers: int = DEFAULT_HTTP_WORKERS
     shutdown_seconds: float = 10.0
     bootstrap: bool = True
 
@@ -56,6 +60,7 @@ class RuntimeSettings:
                 for name in env
                 if name.startswith(CONCURRENCY_PREFIX)
             },
+            http_workers=max(1, _int(env, "AUDIOFN_LOCAL_HTTP_WORKERS", DEFAULT_HTTP_WORKERS)),
             shutdown_seconds=float(env.get("AUDIOFN_LOCAL_SHUTDOWN_SECONDS") or 10.0),
             bootstrap=bootstrap,
         )
