@@ -14,7 +14,8 @@ from audiofn.observability import logger
 from audiofn.services.context import Services
 from audiofn.speech_worker import SpeechWorker
 
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any other partial failure, not raised.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 worker = SpeechWorker(Services.from_settings(speech_settings()), speech_settings())
 
 
