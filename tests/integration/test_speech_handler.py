@@ -33,7 +33,7 @@ def task_event(org_id: str, **changes) -> dict:
 def test_a_redelivered_task_is_counted_once(org, job, lambda_context):
     import boto3
 
-    table, record = job
+    table, _ = job
     speech = load_function("speech")
     event = task_event(org.org_id)
 
