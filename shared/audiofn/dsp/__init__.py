@@ -1,0 +1,1 @@
+"""Pure signal processing over numpy arrays: effects, resampling and measurements."""

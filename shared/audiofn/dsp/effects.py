@@ -111,16 +111,19 @@ def _broadcast(signal: npt.NDArray[np.float32], samples: Samples) -> npt.NDArray
 
 
 def dark_father(samples: Samples, sample_rate: int) -> Samples:
-    """A deep villain: 5 semitones down, darkened, lightly driven, in a large damped room."""
+    """A deep villain: 5 semitones down, darkened, lightly driven, in a large damped room.
+
+    The low-pass stays above 3 kHz: lower, and the consonants go and the words with them.
+    """
     dry = _as_float32(samples)
     board = pb.Pedalboard(
         [
             pb.PitchShift(semitones=-5.0),
             pb.LowShelfFilter(cutoff_frequency_hz=200.0, gain_db=4.0),
-            pb.LowpassFilter(cutoff_frequency_hz=2800.0),
-            pb.Distortion(drive_db=8.0),
-            pb.Reverb(room_size=0.7, damping=0.8, wet_level=0.22, dry_level=0.8, width=0.6),
             pb.LowpassFilter(cutoff_frequency_hz=3500.0),
+            pb.Distortion(drive_db=6.0),
+            pb.Reverb(room_size=0.7, damping=0.8, wet_level=0.15, dry_level=0.8, width=0.6),
+            pb.LowpassFilter(cutoff_frequency_hz=4500.0),
         ]
     )
     return _finish(_run(board, dry, sample_rate), dry, sample_rate)
@@ -129,21 +132,21 @@ def dark_father(samples: Samples, sample_rate: int) -> Samples:
 def chewie(samples: Samples, sample_rate: int) -> Samples:
     """A growling creature: 5 semitones down, thickened by a chorus, driven, with a 30 Hz flutter.
 
-    The chorus stays slow and shallow and the flutter partial: deeper modulation turns the
-    voice into noise with no pitch left, which is a different (and less intelligible) effect.
+    The chorus stays slow and shallow and the flutter partial: deeper modulation (or a bigger
+    shift) turns the voice into a noise with no pitch left, which Whisper can no longer follow.
     """
     dry = _as_float32(samples)
     board = pb.Pedalboard(
         [
             pb.PitchShift(semitones=-5.0),
-            pb.Chorus(rate_hz=0.8, depth=0.15, centre_delay_ms=10.0, feedback=0.2, mix=0.4),
-            pb.Distortion(drive_db=14.0),
+            pb.Chorus(rate_hz=0.8, depth=0.1, centre_delay_ms=10.0, feedback=0.2, mix=0.25),
+            pb.Distortion(drive_db=12.0),
             pb.LowpassFilter(cutoff_frequency_hz=4000.0),
         ]
     )
     wet = _run(board, dry, sample_rate)
     # A fast amplitude flutter is what makes it growl rather than merely sound low.
-    flutter = 1.0 - 0.25 * (0.5 + 0.5 * _sine(len(wet), sample_rate, 30.0))
+    flutter = 1.0 - 0.2 * (0.5 + 0.5 * _sine(len(wet), sample_rate, 30.0))
     return _finish(_as_float32(wet * _broadcast(flutter, wet)), dry, sample_rate)
 
 
@@ -186,7 +189,7 @@ def _volume_boost(gain_db: float) -> Effect:
         louder = _as_float32(np.asarray(samples, dtype=np.float32) * 10.0 ** (gain_db / 20.0))
         return _limit(louder, sample_rate)
 
-    boost.__name__ = f"volume_boost_{gain_db:+.0f}db"
+    boost.__name__ = f"volume_boost_{gain_db:.0f}db"
     return boost
 
 

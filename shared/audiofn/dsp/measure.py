@@ -10,7 +10,6 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-import pyloudnorm
 import soxr
 
 from audiofn.audio import Audio
@@ -23,6 +22,7 @@ TRUE_PEAK_OVERSAMPLING = 4
 _F0_FRAME_SECONDS = 0.04
 _F0_HOP_SECONDS = 0.01
 _F0_YIN_THRESHOLD = 0.15
+_F0_YIN_FALLBACK = 0.3
 _F0_MIN_VOICED_FRAMES = 5
 _F0_GATE_DB = 35.0
 
@@ -61,7 +61,7 @@ def true_peak(samples: FloatArray, sample_rate: int) -> float:
 
 
 def true_peak_dbfs(samples: FloatArray, sample_rate: int) -> float:
-    """True peak in dBTP: what a lossy encoder or a DAC will actually see, unlike the sample peak."""
+    """True peak in dBTP: what an encoder or a DAC actually sees, unlike the sample peak."""
     return _to_db(true_peak(samples, sample_rate))
 
 
@@ -70,6 +70,8 @@ def integrated_lufs(audio: Audio) -> float:
 
     Audio shorter than one 400 ms gating block, or silent, has no loudness and reads -inf.
     """
+    import pyloudnorm  # imports scipy (~1 s): only the callers that measure loudness pay
+
     if audio.duration < 0.4:
         return -math.inf
     meter = pyloudnorm.Meter(audio.sample_rate)
@@ -83,7 +85,7 @@ def spectral_centroid(samples: FloatArray, sample_rate: int, frame: int = 2048) 
         x = np.pad(x, (0, frame - x.size))
     hop = frame // 2
     count = 1 + (x.size - frame) // hop
-    frames = np.lib.stride_tricks.sliding_window_view(x, frame)[:: hop][:count]
+    frames = np.lib.stride_tricks.sliding_window_view(x, frame)[::hop][:count]
     magnitude = np.abs(np.fft.rfft(frames * np.hanning(frame), axis=1)).sum(axis=0)
     total = float(magnitude.sum())
     if total == 0.0:
@@ -108,7 +110,9 @@ def _yin_periods(frames: npt.NDArray[np.float64], min_lag: int, max_lag: int) ->
     """Period in samples of each voiced frame (YIN: cumulative-mean-normalised difference).
 
     YIN is autocorrelation with a normalisation that avoids the octave errors plain
-    autocorrelation makes on speech; unvoiced frames (no dip below the threshold) are skipped.
+    autocorrelation makes on speech. The first dip below 0.15 wins; failing that, the deepest
+    dip if it is below 0.3 (rough low voices, e.g. pitched down, rarely reach 0.15, and
+    dropping them biases the median upwards); other frames are unvoiced and skipped.
     """
     window = frames.shape[1] - max_lag
     n_fft = 1 << int(np.ceil(np.log2(frames.shape[1] + window)))
@@ -128,12 +132,17 @@ def _yin_periods(frames: npt.NDArray[np.float64], min_lag: int, max_lag: int) ->
 
     periods: list[float] = []
     for row in cmnd:
-        below = np.flatnonzero(row[min_lag : max_lag + 1] < _F0_YIN_THRESHOLD)
-        if below.size == 0:
-            continue
-        lag = min_lag + int(below[0])
-        while lag < max_lag and row[lag + 1] < row[lag]:
-            lag += 1
+        searched = row[min_lag : max_lag + 1]
+        below = np.flatnonzero(searched < _F0_YIN_THRESHOLD)
+        if below.size:
+            lag = min_lag + int(below[0])
+            while lag < max_lag and row[lag + 1] < row[lag]:
+                lag += 1
+        else:
+            # No clear dip: take the deepest one if the frame is still mostly periodic.
+            lag = min_lag + int(np.argmin(searched))
+            if row[lag] >= _F0_YIN_FALLBACK:
+                continue
         left, centre, right = row[lag - 1], row[lag], row[min(lag + 1, max_lag)]
         curvature = left - 2.0 * centre + right
         offset = 0.5 * (left - right) / curvature if curvature > 0 else 0.0
@@ -149,7 +158,7 @@ def f0_track(
     frame = int(_F0_FRAME_SECONDS * sample_rate)
     hop = int(_F0_HOP_SECONDS * sample_rate)
     min_lag = max(2, int(sample_rate / fmax))
-    max_lag = int(math.ceil(sample_rate / fmin))
+    max_lag = math.ceil(sample_rate / fmin)
     length = frame + max_lag
     if x.size < length:
         return np.zeros(0)

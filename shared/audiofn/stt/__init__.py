@@ -1,0 +1,1 @@
+"""Speech-to-text: Whisper transcription and word-error-rate scoring."""
