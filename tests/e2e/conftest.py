@@ -81,6 +81,12 @@ def start_runtime(data_dir: Path, **extra_env: str) -> Iterator[SimpleNamespace]
 
 
 @pytest.fixture(scope="session")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
+    with start_runtime(tmp_path_factory.mktemp("audiofn-data")) as started:
+        yield started
+
+
+@pytest.fixture(scope="session")
 def transcriber():
     from audiofn.stt.whisper import get_transcriber
 
