@@ -21,11 +21,11 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().strip()
-RUNS = 3
+RUNS = 5
 
 
 def raw_synthesis_seconds() -> tuple[float, float]:
-    """Best of RUNS: engine only, model already loaded. Returns (seconds, audio seconds)."""
+    """Median of RUNS: engine only, model already loaded. Returns (seconds, audio seconds)."""
     from audiofn.tts.catalogue import DEFAULT_VOICE_ID, resolve_voice
     from audiofn.tts.registry import EngineSettings, synthesize
 
@@ -38,10 +38,10 @@ def raw_synthesis_seconds() -> tuple[float, float]:
         audio = synthesize(PARAGRAPH, voice, 1.0, settings)
         timings.append(time.perf_counter() - start)
         duration = audio.duration
-    return min(timings), duration
+    return statistics.median(timings), duration
 
 
-def api_cold_import_ms(samples: int = 7) -> float:
+def api_cold_import_ms(samples: int = 15) -> float:
     """Median time to import functions/api/app.py in a fresh interpreter (Lambda's init)."""
     program = (
         "import sys, time; sys.path.insert(0, 'functions/api'); t = time.perf_counter(); "
@@ -78,7 +78,7 @@ def free_port() -> int:
 
 
 def pipeline_seconds() -> float:
-    """Best of RUNS: POST /speech (which waits) + GET the URL map + download the file."""
+    """Median of RUNS: POST /speech (which waits) + GET the URL map + download the file."""
     port, key = free_port(), secrets.token_urlsafe(32)
     env = {
         **os.environ,
@@ -128,7 +128,7 @@ def pipeline_seconds() -> float:
                 timings.append(time.perf_counter() - start)
                 if data[:4] != b"RIFF":
                     raise SystemExit("the speech file is not a WAV file")
-            return min(timings)
+            return statistics.median(timings)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -145,7 +145,7 @@ def main() -> None:
     print(f"through the API to the file: {pipeline:6.2f} s")
     overhead = 100 * (pipeline / raw - 1)
     print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {overhead:.0f} %)")
-    print(f"API function cold import:    {cold:6.0f} ms (median of 7 fresh interpreters)")
+    print(f"API function cold import:    {cold:6.0f} ms (median of 15 fresh interpreters)")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ progress is a set of task indexes, so counting it twice is impossible.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from audiofn.config import SpeechSettings
@@ -42,6 +43,7 @@ class SpeechWorker:
             logger.info("skipping task of a missing or failed job", extra={"job": task.job_id})
             return
         if not self.services.media.exists(task.output_key):
+            started = time.perf_counter()
             try:
                 data = self.render(task)
             except (SynthesisError, UnknownVoice, AudiofnError, ValueError) as error:
@@ -60,6 +62,15 @@ class SpeechWorker:
                     )
                 raise
             self.services.media.put_bytes(task.output_key, data, "audio/wav")
+            logger.info(
+                "speech task rendered",
+                extra={
+                    "job": task.job_id,
+                    "task": task.task_index,
+                    "characters": len(task.text),
+                    "seconds": round(time.perf_counter() - started, 3),
+                },
+            )
         table.mark_task_done(task.org_id, task.job_id, task.task_index)
 
     def render(self, task: SpeechTask) -> bytes:

@@ -272,3 +272,11 @@ def test_unknown_route_is_a_json_404(api, lambda_context, org):
     status, body, _ = call(api, lambda_context, request("GET", "/nope", org.api_key))
 
     assert status == 404 and "message" in body
+
+
+def test_openapi_document_is_served_without_a_key(api, lambda_context):
+    response = api.lambda_handler(request("GET", "/openapi.json", ""), lambda_context)
+
+    document = json.loads(response["body"])
+    assert response["statusCode"] == 200
+    assert "/script" in document["paths"] and "/speech" in document["paths"]

@@ -23,6 +23,7 @@ from audiofn.tts.catalogue import UnknownVoice, resolve_voice
 DEFAULT_VOICE = "Joanna"  # the protocol's documented default; see the README for how it resolves
 DEFAULT_SPEED = 100.0
 SPEECH_FORMAT = "wav"
+WAIT_POLL_SECONDS = 0.1
 
 # Query keys of a speech GET that are not listener parameters (the 0.17.1 SDK polls create
 # by repeating the create body as a query string).
@@ -148,17 +149,20 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
 
 
 def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> SpeechJobRecord:
-    """Poll the job until it leaves 'running' or the bound passes."""
+    """Poll the job until it leaves 'running' or the bound passes.
+
+    A fixed short interval: the caller is waiting on a human timescale, and at most
+    10 reads a second for 25 s costs a fraction of a cent.
+    """
     deadline = time.monotonic() + seconds
-    delay = 0.05
     while True:
         job = services.table.get_speech_job(org_id, job_id)
         if job is None:
             raise NotFound(f"speech job '{job_id}' not found")
-        if job.status != "running" or time.monotonic() >= deadline:
+        remaining = deadline - time.monotonic()
+        if job.status != "running" or remaining <= 0:
             return job
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 1.5, 0.5)
+        time.sleep(min(WAIT_POLL_SECONDS, remaining))
 
 
 def latest_job(services: Services, org_id: str, script: ScriptRecord) -> SpeechJobRecord:
