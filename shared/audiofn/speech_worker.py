@@ -74,9 +74,9 @@ class SpeechWorker:
         table.mark_task_done(task.org_id, task.job_id, task.task_index)
 
     def render(self, task: SpeechTask) -> bytes:
-        """Synthesise, apply the effect and padding, encode. Pure apart from the engine."""
+        """Synthesise, apply the effect and padding, leave 1 dB of true-peak headroom, encode."""
         from audiofn.codecs import encode
-        from audiofn.dsp.effects import apply_effect, pad_silence
+        from audiofn.dsp.effects import apply_effect, ensure_headroom, pad_silence
 
         voice = resolve_voice(
             task.voice,
@@ -88,4 +88,4 @@ class SpeechWorker:
             audio = apply_effect(task.effect, audio)
         if task.silence_padding_ms:
             audio = pad_silence(audio, task.silence_padding_ms)
-        return encode(audio, SPEECH_FORMAT)
+        return encode(ensure_headroom(audio), SPEECH_FORMAT)

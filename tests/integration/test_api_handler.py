@@ -194,6 +194,8 @@ def test_speech_is_created_through_the_queue_and_retrieved(
     import boto3
     import soundfile
 
+    from audiofn.dsp.measure import true_peak_dbfs
+
     # Given a two-section script with placeholders
     script = make_script(api, lambda_context, org.api_key)
     sid = script["scriptId"]
@@ -222,8 +224,9 @@ def test_speech_is_created_through_the_queue_and_retrieved(
         key = unquote(urlparse(url).path.split("/", 2)[2])
         assert key.startswith(f"orgs/{org.org_id}/speech/{sid}/")
         data = boto3.client("s3").get_object(Bucket=aws.bucket, Key=key)["Body"].read()
-        samples, rate = soundfile.read(io.BytesIO(data))
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32")
         assert rate > 8000 and len(samples) / rate > 0.5
+        assert true_peak_dbfs(samples, rate) <= -0.9  # headroom for players and encoders
 
     # And section + parameters select one file
     retrieve["rawQueryString"] = f"scriptId={sid}&section=bye&username=Elon"

@@ -297,3 +297,17 @@ def test_spectral_centroid_and_silence() -> None:
     assert measure.is_silent(np.zeros(100))
     assert measure.is_silent(np.full(100, 1e-4))
     assert not measure.is_silent(low)
+
+
+def test_ensure_headroom_turns_hot_audio_down_and_leaves_quiet_audio_alone():
+    from audiofn.dsp.effects import ensure_headroom
+    from audiofn.dsp.measure import true_peak_dbfs
+
+    rate = 22050
+    t = np.arange(rate, dtype=np.float32) / rate
+    hot = Audio(np.sin(2 * np.pi * 5000 * t + 0.3).astype(np.float32), rate)
+    quiet = Audio((0.1 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
+
+    assert true_peak_dbfs(hot.samples, rate) > -1.0
+    assert true_peak_dbfs(ensure_headroom(hot).samples, rate) <= -0.99
+    assert np.array_equal(ensure_headroom(quiet).samples, quiet.samples)

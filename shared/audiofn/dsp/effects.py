@@ -283,3 +283,18 @@ def peak_normalize(audio: Audio, peak_dbfs: float = CEILING_DBFS) -> Audio:
         return audio
     gain = 10.0 ** (peak_dbfs / 20.0) / peak
     return Audio(_as_float32(audio.samples * gain), audio.sample_rate)
+
+
+def ensure_headroom(audio: Audio, ceiling_dbfs: float = CEILING_DBFS) -> Audio:
+    """Turn the whole file down (never up) until its true peak is at or below the ceiling.
+
+    Neural voices come out normalised to full scale, which clips between samples in players
+    and lossy encoders; a plain gain keeps the sound itself untouched.
+    """
+    from audiofn.dsp.measure import true_peak_dbfs
+
+    peak = true_peak_dbfs(audio.samples, audio.sample_rate)
+    if not np.isfinite(peak) or peak <= ceiling_dbfs:
+        return audio
+    gain = 10.0 ** ((ceiling_dbfs - peak) / 20.0)
+    return Audio(_as_float32(audio.samples * gain), audio.sample_rate)
