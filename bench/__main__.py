@@ -8,9 +8,6 @@ Prints, for a 120-word paragraph with the default voice:
 from __future__ import annotations
 
 import os
-import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -18,6 +15,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from audiofn.local.subprocess_runtime import start_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().strip()
@@ -71,68 +70,30 @@ def api_cold_import_ms(samples: int = 15) -> float:
     return statistics.median(results)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def pipeline_seconds() -> float:
     """Median of RUNS: POST /speech (which waits) + GET the URL map + download the file."""
-    port, key = free_port(), secrets.token_urlsafe(32)
-    env = {
-        **os.environ,
-        "AUDIOFN_PORT": str(port),
-        "AUDIOFN_AWS_PORT": str(free_port()),
-        "AUDIOFN_API_KEY": key,
-        "AUDIOFN_ADMIN_KEY": secrets.token_urlsafe(32),
-        "AUDIOFN_DATA_DIR": str(ROOT / "bench" / "out" / "data"),
-    }
-    (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
-    log = (ROOT / "bench" / "out" / "runtime.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "audiofn.cli", "run"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=120) as client:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if client.get("/health").status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise SystemExit("the local runtime did not start; see bench/out/runtime.log")
-                time.sleep(0.2)
-            warm = client.post("/script", json={"scriptText": "Warm up."}).json()
-            client.post("/speech", json={"scriptId": warm["scriptId"], "voice": "joe"})
-            script = client.post("/script", json={"scriptText": PARAGRAPH}).json()
-            timings = []
-            for _ in range(RUNS):
-                start = time.perf_counter()
-                response = client.post(
-                    "/speech", json={"scriptId": script["scriptId"], "voice": "joe"}
-                )
-                if response.status_code != 200:
-                    raise SystemExit(
-                        f"speech did not finish: {response.status_code} {response.text}"
-                    )
-                urls = client.get("/speech", params={"scriptId": script["scriptId"]}).json()
-                data = httpx.get(urls["default"], timeout=60).content
-                timings.append(time.perf_counter() - start)
-                if data[:4] != b"RIFF":
-                    raise SystemExit("the speech file is not a WAV file")
-            return statistics.median(timings)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
+    out = ROOT / "bench" / "out"
+    with (
+        start_runtime(out / "data", cwd=ROOT) as runtime,
+        httpx.Client(
+            base_url=runtime.url, headers={"x-api-key": runtime.api_key}, timeout=120
+        ) as client,
+    ):
+        warm = client.post("/script", json={"scriptText": "Warm up."}).json()
+        client.post("/speech", json={"scriptId": warm["scriptId"], "voice": "joe"})
+        script = client.post("/script", json={"scriptText": PARAGRAPH}).json()
+        timings = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            response = client.post("/speech", json={"scriptId": script["scriptId"], "voice": "joe"})
+            if response.status_code != 200:
+                raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
+            urls = client.get("/speech", params={"scriptId": script["scriptId"]}).json()
+            data = httpx.get(urls["default"], timeout=60).content
+            timings.append(time.perf_counter() - start)
+            if data[:4] != b"RIFF":
+                raise SystemExit("the speech file is not a WAV file")
+        return statistics.median(timings)
 
 
 def main() -> None:

@@ -156,13 +156,7 @@ class FunctionPool:
             environment.invocations += 1
             elapsed = time.perf_counter() - started
             self._checkin(environment)
-            if elapsed > self.spec.timeout:
-                LOG.warning(
-                    "%s ran %.1f s, longer than its Timeout of %d s: Lambda would stop it",
-                    self.spec.logical_id,
-                    elapsed,
-                    self.spec.timeout,
-                )
+            warn_if_over_timeout(self.spec, elapsed)
             LOG.debug(
                 "REPORT %s RequestId: %s Duration: %.1f ms",
                 self.spec.logical_id,
@@ -201,3 +195,14 @@ class FunctionPool:
         LOG.info("%s: environment %d initialised in %.0f ms", self.spec.logical_id, index, init_ms)
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
         return ExecutionEnvironment(index, handler, stream, init_ms)
+
+
+def warn_if_over_timeout(spec: FunctionSpec, elapsed: float) -> None:
+    """Timeouts are reported, not enforced: a Python thread cannot be stopped from outside."""
+    if elapsed > spec.timeout:
+        LOG.warning(
+            "%s ran %.1f s, longer than its Timeout of %d s: Lambda would stop it",
+            spec.logical_id,
+            elapsed,
+            spec.timeout,
+        )

@@ -42,7 +42,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from audiofn.local.handlers import HandlerLoadError, load_handler
+from audiofn.local.handlers import HandlerLoadError, load_handler, warn_if_over_timeout
 from audiofn.local.lambda_context import new_context
 from audiofn.local.logs import ROOT_LOGGER, configure_worker_logging, runtime_logger
 from audiofn.local.naming import REGION
@@ -332,13 +332,7 @@ class ProcessFunctionPool:
             raise
         self._checkin(worker)
         status, payload, elapsed = reply
-        if elapsed > self.spec.timeout:
-            LOG.warning(
-                "%s ran %.1f s, longer than its Timeout of %d s: Lambda would stop it",
-                self.spec.logical_id,
-                elapsed,
-                self.spec.timeout,
-            )
+        warn_if_over_timeout(self.spec, elapsed)
         LOG.debug(
             "REPORT %s RequestId: %s Duration: %.1f ms (worker %d)",
             self.spec.logical_id,
