@@ -38,7 +38,7 @@ class SpeechWorker:
     def handle(self, task: SpeechTask, receive_count: int = 1) -> None:
         """Raise only for failures worth retrying; permanent ones are recorded on the job."""
         table = self.services.table
-        job = table.get_speech_job(task.org_id, task.job_id)
+        job = table.get_job(task.org_id, task.job_id)
         if job is None or job.status == "failed":
             logger.info("skipping task of a missing or failed job", extra={"job": task.job_id})
             return
@@ -49,12 +49,12 @@ class SpeechWorker:
             except (SynthesisError, UnknownVoice, AudiofnError, ValueError) as error:
                 reason = f"section '{task.section}': {error}"
                 logger.warning("speech task failed", extra={"job": task.job_id, "reason": reason})
-                table.fail_speech_job(task.org_id, task.job_id, reason, 422)
+                table.fail_job(task.org_id, task.job_id, reason, 422)
                 return
             except Exception as error:
                 if receive_count >= self.settings.max_receives:
                     status = 503 if isinstance(error, EngineUnavailable) else 500
-                    table.fail_speech_job(
+                    table.fail_job(
                         task.org_id,
                         task.job_id,
                         f"section '{task.section}': gave up after {receive_count} tries: {error}",

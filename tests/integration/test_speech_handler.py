@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from audiofn.models.records import SpeechJobRecord
+from audiofn.models.records import JobRecord
 from audiofn.storage.table import AppTable
 from tests.conftest import load_event, load_function
 
@@ -16,10 +16,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def job(org):
     table = AppTable("audiofn-test-table")
-    record = SpeechJobRecord(
+    record = JobRecord(
         job_id="job-1", org_id=org.org_id, script_id="script-1", total=2, manifest_key="m.json"
     )
-    table.put_speech_job(record)
+    table.put_job(record)
     return table, record
 
 
@@ -47,13 +47,13 @@ def test_a_redelivered_task_is_counted_once(org, job, lambda_context):
     assert first["batchItemFailures"] == [] and second["batchItemFailures"] == []
     again = boto3.client("s3").head_object(Bucket="audiofn-test-media", Key=key)
     assert again["ETag"] == head["ETag"]
-    assert table.get_speech_job(org.org_id, "job-1").done == 1
+    assert table.get_job(org.org_id, "job-1").done == 1
 
     # And the second task finishes the job
     speech.lambda_handler(
         task_event(org.org_id, task_index=1, output_key=key + "2"), lambda_context
     )
-    assert table.get_speech_job(org.org_id, "job-1").status == "done"
+    assert table.get_job(org.org_id, "job-1").status == "done"
 
 
 def test_a_permanent_failure_fails_the_job_with_its_reason(org, job, lambda_context):
@@ -64,7 +64,7 @@ def test_a_permanent_failure_fails_the_job_with_its_reason(org, job, lambda_cont
 
     # Not retried (retrying cannot help), and the job says why
     assert response["batchItemFailures"] == []
-    failed = table.get_speech_job(org.org_id, "job-1")
+    failed = table.get_job(org.org_id, "job-1")
     assert failed.status == "failed"
     assert "nobody" in failed.reason and "section 'hello'" in failed.reason
     assert failed.failure_status == 422

@@ -64,10 +64,14 @@ class ScriptRecord(BaseModel):
 
 
 JobStatus = Literal["running", "done", "failed"]
+JobKind = Literal["speech", "mastering"]
 
 
-class SpeechJobRecord(BaseModel):
+class JobRecord(BaseModel):
+    """Asynchronous work of one request: `total` tasks, finished when all are done."""
+
     job_id: str
+    kind: JobKind = "speech"
     org_id: str
     script_id: str
     status: JobStatus = "running"

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from audiofn.errors import InvalidInput, JobFailed, NotFound
 from audiofn.models.apiaudio import SPEECH_EFFECTS, CreateSpeechRequest, SectionOverride
 from audiofn.models.messages import SpeechTask
-from audiofn.models.records import ScriptRecord, SpeechJobRecord
+from audiofn.models.records import JobRecord, ScriptRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.scripts import check_audience_values, parse_script
 from audiofn.services.context import Services
@@ -49,7 +49,7 @@ _NON_PARAMETER_KEYS = {
 class SpeechPending(Exception):
     """The job is still running: the API answers 202."""
 
-    def __init__(self, job: SpeechJobRecord) -> None:
+    def __init__(self, job: JobRecord) -> None:
         super().__init__(f"speech job {job.job_id} is {job.status}")
         self.job = job
 
@@ -69,7 +69,7 @@ class _Settings:
     padding_ms: int
 
 
-def create_speech(services: Services, org_id: str, request: CreateSpeechRequest) -> SpeechJobRecord:
+def create_speech(services: Services, org_id: str, request: CreateSpeechRequest) -> JobRecord:
     """Validate everything up front, then enqueue one task per section x listener."""
     script = get_script(services, org_id, request.scriptId)
     parsed = parse_script(script.script_text)
@@ -135,20 +135,20 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
 
     manifest_key = prefix + "manifest.json"
     services.media.put_json(manifest_key, [entry.model_dump() for entry in manifest])
-    job = SpeechJobRecord(
+    job = JobRecord(
         job_id=job_id,
         org_id=org_id,
         script_id=script.script_id,
         total=len(tasks),
         manifest_key=manifest_key,
     )
-    services.table.put_speech_job(job)
+    services.table.put_job(job)
     services.table.set_latest_speech_job(org_id, script.script_id, job_id)
     send_messages(services.settings.speech_queue_url, tasks)
     return job
 
 
-def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> SpeechJobRecord:
+def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> JobRecord:
     """Poll the job until it leaves 'running' or the bound passes.
 
     A fixed short interval: the caller is waiting on a human timescale, and at most
@@ -156,7 +156,7 @@ def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -
     """
     deadline = time.monotonic() + seconds
     while True:
-        job = services.table.get_speech_job(org_id, job_id)
+        job = services.table.get_job(org_id, job_id)
         if job is None:
             raise NotFound(f"speech job '{job_id}' not found")
         remaining = deadline - time.monotonic()
@@ -165,9 +165,9 @@ def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -
         time.sleep(min(WAIT_POLL_SECONDS, remaining))
 
 
-def latest_job(services: Services, org_id: str, script: ScriptRecord) -> SpeechJobRecord:
+def latest_job(services: Services, org_id: str, script: ScriptRecord) -> JobRecord:
     job_id = script.latest_speech_job_id
-    job = services.table.get_speech_job(org_id, job_id) if job_id else None
+    job = services.table.get_job(org_id, job_id) if job_id else None
     if job is None:
         raise NotFound(
             f"no speech has been created for script '{script.script_id}'", field="scriptId"
@@ -175,7 +175,7 @@ def latest_job(services: Services, org_id: str, script: ScriptRecord) -> SpeechJ
     return job
 
 
-def raise_if_unfinished(job: SpeechJobRecord) -> None:
+def raise_if_unfinished(job: JobRecord) -> None:
     if job.status == "failed":
         raise JobFailed(f"speech failed: {job.reason or 'unknown reason'}")
     if job.status != "done":

@@ -4,7 +4,7 @@ Layout:
   ORG#<org>        ORG               the organisation
   ORG#<org>        KEY#<keyId>       an API key's public facts (no secret)
   ORG#<org>        SCRIPT#<id>       a script
-  ORG#<org>        SPEECHJOB#<id>    a speech job and its progress
+  ORG#<org>        JOB#<id>          a speech or mastering job and its progress
   KEYHASH#<sha256> KEYHASH           key lookup: hash -> org (or admin)
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 
 from audiofn.models.records import (
     ApiKeyRecord,
+    JobRecord,
     OrgRecord,
     ScriptRecord,
-    SpeechJobRecord,
     utc_now,
 )
 from audiofn.storage.aws import dynamodb_table
@@ -123,25 +123,25 @@ class AppTable:
         )
 
     # ------------------------------------------------------------ speech jobs
-    def put_speech_job(self, job: SpeechJobRecord) -> None:
+    def put_job(self, job: JobRecord) -> None:
         self._table.put_item(
             Item={
                 "pk": _org_pk(job.org_id),
-                "sk": f"SPEECHJOB#{job.job_id}",
+                "sk": f"JOB#{job.job_id}",
                 **job.model_dump(mode="json", exclude_none=True, exclude={"done"}),
             }
         )
 
-    def get_speech_job(self, org_id: str, job_id: str) -> SpeechJobRecord | None:
+    def get_job(self, org_id: str, job_id: str) -> JobRecord | None:
         item = self._table.get_item(
-            Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"}, ConsistentRead=True
+            Key={"pk": _org_pk(org_id), "sk": f"JOB#{job_id}"}, ConsistentRead=True
         ).get("Item")
         return _job_from_item(item) if item else None
 
-    def mark_task_done(self, org_id: str, job_id: str, task_index: int) -> SpeechJobRecord:
+    def mark_task_done(self, org_id: str, job_id: str, task_index: int) -> JobRecord:
         """Record one finished task. Idempotent: the set of done indexes ignores repeats."""
         result = self._table.update_item(
-            Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"},
+            Key={"pk": _org_pk(org_id), "sk": f"JOB#{job_id}"},
             UpdateExpression="ADD done_tasks :task SET updated_at = :now",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues={":task": {task_index}, ":now": utc_now()},
@@ -153,13 +153,13 @@ class AppTable:
             job = job.model_copy(update={"status": "done"})
         return job
 
-    def fail_speech_job(self, org_id: str, job_id: str, reason: str, status_code: int) -> None:
+    def fail_job(self, org_id: str, job_id: str, reason: str, status_code: int) -> None:
         """The first recorded failure wins; a finished job is never turned into a failed one."""
         from botocore.exceptions import ClientError
 
         try:
             self._table.update_item(
-                Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"},
+                Key={"pk": _org_pk(org_id), "sk": f"JOB#{job_id}"},
                 UpdateExpression="SET #s = :failed, reason = :reason, failure_status = :code, "
                 "updated_at = :now",
                 ConditionExpression="#s = :running",
@@ -181,7 +181,7 @@ class AppTable:
 
         try:
             self._table.update_item(
-                Key={"pk": _org_pk(org_id), "sk": f"SPEECHJOB#{job_id}"},
+                Key={"pk": _org_pk(org_id), "sk": f"JOB#{job_id}"},
                 UpdateExpression="SET #s = :status, updated_at = :now",
                 ConditionExpression="#s = :running",
                 ExpressionAttributeNames={"#s": "status"},
@@ -210,11 +210,11 @@ class AppTable:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _job_from_item(item: dict[str, Any]) -> SpeechJobRecord:
+def _job_from_item(item: dict[str, Any]) -> JobRecord:
     data = _strip(item)
     done_tasks = data.pop("done_tasks", set())
     data["done"] = len(done_tasks)
     for key in ("total", "failure_status"):
         if key in data and data[key] is not None:
             data[key] = int(data[key])
-    return SpeechJobRecord.model_validate(data)
+    return JobRecord.model_validate(data)
