@@ -37,6 +37,8 @@ class Section:
     def render(self, values: Mapping[str, str], *, field: str = "audience") -> str:
         """Fill placeholders; a missing value falls back to the default, else it is an error."""
 
+        from audiofn.ssml import escape_text  # imported on use: xml modules are slow to load
+
         def fill(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             value = values.get(name)
@@ -48,7 +50,8 @@ class Section:
                         field=f"{field}.{name}",
                     )
                 return default.strip()
-            return value
+            # Listener data is text, never markup: it cannot add SSML tags to the script.
+            return escape_text(value)
 
         return _squash_spaces(_PLACEHOLDER.sub(fill, self.text))
 

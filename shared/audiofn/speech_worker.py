@@ -16,7 +16,7 @@ from audiofn.observability import logger
 from audiofn.services.context import Services
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 from audiofn.tts.catalogue import UnknownVoice, resolve_voice
-from audiofn.tts.registry import EngineSettings, synthesize
+from audiofn.tts.registry import EngineSettings
 
 SPEECH_FORMAT = "wav"
 
@@ -74,16 +74,29 @@ class SpeechWorker:
         table.mark_task_done(task.org_id, task.job_id, task.task_index)
 
     def render(self, task: SpeechTask) -> bytes:
-        """Synthesise, apply the effect and padding, leave 1 dB of true-peak headroom, encode."""
+        """Normalise, apply the organisation's dictionary, synthesise (SSML on every engine),
+        apply the effect and padding, leave 1 dB of true-peak headroom, encode."""
         from audiofn.codecs import encode
         from audiofn.dsp.effects import apply_effect, ensure_headroom, pad_silence
+        from audiofn.lexicon import Lexicon
+        from audiofn.services.dictionaries import org_lexicon
+        from audiofn.tts.ssml_render import render_text
 
         voice = resolve_voice(
             task.voice,
             polly_enabled=self.settings.polly_enabled,
             upstream_enabled=bool(self.settings.upstream_tts_url),
         )
-        audio = synthesize(task.text, voice, task.speed, self.engine_settings)
+        entries = org_lexicon(self.services, task.org_id)
+        audio = render_text(
+            task.text,
+            voice,
+            task.speed,
+            self.engine_settings,
+            normalize=task.normalize,
+            lexicon=Lexicon(entries) if entries else None,
+            field="scriptText",
+        )
         if task.effect:
             audio = apply_effect(task.effect, audio)
         if task.silence_padding_ms:

@@ -64,6 +64,15 @@ def list_script_names() -> list[str]:
 
 @router.get("/script/<script_id>")
 def get_script(script_id: str) -> dict[str, object]:
+    params = query(router)
+    if params.get("preview", "").lower() == "true":
+        return script_service.preview_script(
+            services(),
+            org_id(router),
+            script_id,
+            params.get("voice"),
+            normalize=params.get("normalize", "true").lower() != "false",
+        )
     script = script_service.get_script(services(), org_id(router), script_id)
     return script.to_api()
 

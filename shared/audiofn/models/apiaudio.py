@@ -59,6 +59,8 @@ class CreateSpeechRequest(SpeechSettingsFields):
     voiceName: str | None = None
     scriptSpeed: float | None = Field(None, ge=SPEED_MIN, le=SPEED_MAX)
     version: str | None = None
+    # Extension: read numbers, dates, money and abbreviations as words (default), or not.
+    normalize: bool = True
 
     _script_speed = field_validator("scriptSpeed", mode="before")(_coerce_speed)
 

@@ -21,4 +21,5 @@ class SpeechTask(BaseModel):
     speed: float = Field(gt=0)
     effect: str | None = None
     silence_padding_ms: int = Field(0, ge=0)
+    normalize: bool = True
     output_key: str

@@ -10,7 +10,7 @@ from audiofn.models.apiaudio import CreateScriptRequest
 from audiofn.models.records import ScriptRecord, SectionRecord
 from audiofn.naming import check_name, new_id
 from audiofn.random_texts import CATEGORIES, DEFAULT_CATEGORY
-from audiofn.scripts import parse_script
+from audiofn.scripts import ParsedScript, parse_script
 from audiofn.services.context import Services
 from audiofn.storage.media import org_prefix
 
@@ -30,6 +30,7 @@ def create_script(services: Services, org_id: str, request: CreateScriptRequest)
             )
         script_id = check_name(request.scriptId, "scriptId")
     parsed = parse_script(request.scriptText)
+    _check_markup(parsed)
     record = ScriptRecord(
         script_id=script_id,
         org_id=org_id,
@@ -49,6 +50,19 @@ def create_script(services: Services, org_id: str, request: CreateScriptRequest)
     )
     services.table.put_script(record)
     return record
+
+
+def _check_markup(parsed: ParsedScript) -> None:
+    """Malformed SSML is a 400 now, naming the section, tag and position, not a failed job later."""
+    from audiofn.ssml import SSMLError, parse_ssml
+
+    for section in parsed.sections:
+        try:
+            parse_ssml(section.text, field="scriptText")
+        except SSMLError as error:
+            raise InvalidInput(
+                f"section '{section.name}': {error.message}", field="scriptText"
+            ) from error
 
 
 def get_script(services: Services, org_id: str, script_id: str) -> ScriptRecord:
@@ -141,3 +155,42 @@ def random_text(category: str | None) -> dict[str, str]:
             field="category",
         )
     return {"category": chosen, "text": random.choice(texts)}  # noqa: S311 - not security
+
+
+def preview_script(
+    services: Services, org_id: str, script_id: str, voice_name: str | None, *, normalize: bool
+) -> dict[str, object]:
+    """The text as the voice will speak it (dictionaries and normalisation applied), and the
+    words its lexicon does not know."""
+    from audiofn.lexicon import Lexicon
+    from audiofn.services.dictionaries import org_lexicon
+    from audiofn.tts.catalogue import DEFAULT_VOICE_ID, UnknownVoice, resolve_voice
+    from audiofn.tts.ssml_render import preview_text, words_not_in_dict
+
+    script = get_script(services, org_id, script_id)
+    try:
+        voice = resolve_voice(
+            voice_name or DEFAULT_VOICE_ID,
+            polly_enabled=services.settings.polly_enabled,
+            upstream_enabled=bool(services.settings.upstream_tts_url),
+        )
+    except UnknownVoice as exc:
+        raise InvalidInput(str(exc), field="voice") from exc
+    entries = org_lexicon(services, org_id)
+    lexicon = Lexicon(entries) if entries else None
+    texts, unknown = [], []
+    for section in script.sections:
+        texts.append(
+            preview_text(
+                section.text, voice, normalize=normalize, lexicon=lexicon, field="scriptText"
+            )
+        )
+        unknown += words_not_in_dict(
+            section.text, voice, normalize=normalize, lexicon=lexicon, field="scriptText"
+        )
+    return {
+        "scriptId": script.script_id,
+        "voice": voice.id,
+        "scriptText": "\n".join(texts),
+        "wordsNotInDict": list(dict.fromkeys(unknown)),
+    }

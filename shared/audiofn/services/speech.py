@@ -43,6 +43,7 @@ _NON_PARAMETER_KEYS = {
     "sections",
     "voiceName",
     "scriptSpeed",
+    "normalize",
 }
 
 
@@ -121,6 +122,7 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                     speed=settings.speed / 100.0,
                     effect=settings.effect,
                     silence_padding_ms=settings.padding_ms,
+                    normalize=request.normalize,
                     output_key=prefix + file_name,
                 )
             )

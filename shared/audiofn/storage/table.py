@@ -5,6 +5,7 @@ Layout:
   ORG#<org>        KEY#<keyId>       an API key's public facts (no secret)
   ORG#<org>        SCRIPT#<id>       a script
   ORG#<org>        JOB#<id>          a speech or mastering job and its progress
+  ORG#<org>        LEXI#<lang>#<specialization>#<word>   a custom dictionary word
   KEYHASH#<sha256> KEYHASH           key lookup: hash -> org (or admin)
 """
 
@@ -195,6 +196,19 @@ class AppTable:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
 
+    # ------------------------------------------------------------ dictionaries
+    def put_lexicon_entry(self, org_id: str, entry: dict[str, str]) -> None:
+        self._table.put_item(Item={"pk": _org_pk(org_id), "sk": _lexi_sk(entry), **entry})
+
+    def list_lexicon_entries(self, org_id: str) -> list[dict[str, str]]:
+        return [_strip(item) for item in self._query(_org_pk(org_id), "LEXI#")]
+
+    def delete_lexicon_entry(self, org_id: str, entry: dict[str, str]) -> bool:
+        result = self._table.delete_item(
+            Key={"pk": _org_pk(org_id), "sk": _lexi_sk(entry)}, ReturnValues="ALL_OLD"
+        )
+        return bool(result.get("Attributes"))
+
     # ------------------------------------------------------------ helpers
     def _query(self, pk: str, sk_prefix: str) -> Iterator[dict[str, Any]]:
         from boto3.dynamodb.conditions import Key
@@ -208,6 +222,10 @@ class AppTable:
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _lexi_sk(entry: dict[str, str]) -> str:
+    return f"LEXI#{entry['language']}#{entry['specialization']}#{entry['word'].lower()}"
 
 
 def _job_from_item(item: dict[str, Any]) -> JobRecord:

@@ -26,6 +26,7 @@ _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
 _PARAM_RATE = 1
+_FLAG_PHONEMES = 0x100  # espeakPHONEMES: [[...]] holds eSpeak phoneme mnemonics
 _EE_OK = 0
 RATE_NORMAL, RATE_MIN, RATE_MAX = 175, 80, 450
 """Words per minute at speed 1.0, and the range espeak-ng accepts."""
@@ -150,6 +151,21 @@ class EspeakEngine:
 
     def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
         """Speak text; speed scales the speaking rate (175 wpm at 1.0, clamped to 80..450)."""
+        return self._synthesize(text, voice, speed, voice.engine_voice, 0)
+
+    def synthesize_marked(
+        self, text: str, voice: Voice, speed: float = 1.0, *, language_voice: str | None = None
+    ) -> Audio:
+        """Like :meth:`synthesize`, but ``[[...]]`` in the text holds eSpeak phoneme mnemonics
+        (spoken as given), and ``language_voice`` (e.g. "fr") speaks it as another language
+        with the voice's variant."""
+        name = voice.engine_voice
+        if language_voice:
+            _, plus, variant = name.partition("+")
+            name = f"{language_voice}{plus}{variant}"
+        return self._synthesize(text, voice, speed, name, _FLAG_PHONEMES)
+
+    def _synthesize(self, text: str, voice: Voice, speed: float, name: str, flags: int) -> Audio:
         if speed <= 0:
             raise SynthesisError(f"speed must be positive, got {speed}")
         rate = round(min(max(RATE_NORMAL * speed, RATE_MIN), RATE_MAX))
@@ -157,11 +173,11 @@ class EspeakEngine:
         with _LOCK:
             library = _load()
             lib = library.lib
-            self._select(lib, voice.engine_voice)
+            self._select(lib, name)
             lib.espeak_SetParameter(_PARAM_RATE, rate, 0)
             library.chunks.clear()
             status = lib.espeak_Synth(
-                encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None
+                encoded, len(encoded), 0, _POS_CHARACTER, 0, _CHARS_UTF8 | flags, None, None
             )
             samples = np.concatenate(library.chunks) if library.chunks else np.zeros(0, np.int16)
             library.chunks.clear()

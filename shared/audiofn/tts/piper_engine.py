@@ -54,11 +54,36 @@ class PiperEngine:
             for name, path in (models if models is not None else default_models()).items()
         }
 
-    def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
-        """Speak text at the model's natural pace, then stretch it to ``speed`` (0.25..4)."""
+    def model(self, voice: Voice) -> PiperVoice:
+        """The loaded Piper model that speaks the voice."""
         model = self._voices.get(voice.engine_voice)
         if model is None:
             raise SynthesisError(f"no Piper model {voice.engine_voice!r} is installed")
+        return model
+
+    def synthesize_phonemes(
+        self, text: str, voice: Voice, *, espeak_voice: str | None = None
+    ) -> Audio:
+        """Speak text that may hold ``[[ IPA ]]`` blocks (spoken as given), at the model's
+        natural pace; ``espeak_voice`` (e.g. "fr") phonemises the words as another language.
+        Symbols outside the model's phoneme map are dropped by Piper: check them first
+        against ``model(voice).config.phoneme_id_map``."""
+        import dataclasses
+
+        model = self.model(voice)
+        if espeak_voice and espeak_voice != model.config.espeak_voice:
+            config = dataclasses.replace(model.config, espeak_voice=espeak_voice)
+            model = dataclasses.replace(model, config=config)
+        chunks = [chunk.audio_float_array for chunk in model.synthesize(text)]
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+        return Audio(
+            samples=np.clip(samples, -1.0, 1.0).astype(np.float32),
+            sample_rate=model.config.sample_rate,
+        )
+
+    def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
+        """Speak text at the model's natural pace, then stretch it to ``speed`` (0.25..4)."""
+        model = self.model(voice)
         if speed <= 0:
             raise SynthesisError(f"speed must be positive, got {speed}")
         chunks = [chunk.audio_float_array for chunk in model.synthesize(text)]
