@@ -156,3 +156,31 @@ def test_sdk_0_17_1_polls_a_202_until_the_speech_is_ready(impatient_runtime, tra
     assert word_error_rate("the client asks again until the speech is ready", text) < 0.25
     log = impatient_runtime.log_path.read_text()
     assert "POST /speech" in log and "-> 202" in log
+
+
+def test_lexi_and_preview_with_sdk_0_17_1(runtime, transcriber, tmp_path):
+    import apiaudio
+
+    apiaudio.api_base = runtime.url
+    apiaudio.api_key = runtime.api_key
+
+    apiaudio.Lexi.register_custom_word("Quorbit", "pizza", "en")
+    words = apiaudio.Lexi.list_custom_words(lang="en")
+    assert [w["word"] for w in words] == ["Quorbit"]
+    assert apiaudio.Lexi.list_custom_dicts() == [
+        {"lang": "en", "specialization": "default", "words": 1}
+    ]
+    assert apiaudio.Lexi.list()
+
+    script = apiaudio.Script.create(scriptText="Dr. Jones ordered one Quorbit for $4.50.")
+    preview = apiaudio.Script.preview(scriptId=script["scriptId"], voice="joe")
+    assert preview["preview"].lower() == (
+        "doctor jones ordered one pizza for four dollars and fifty cents."
+    )
+
+    apiaudio.Speech.create(scriptId=script["scriptId"], voice="joe")
+    (path,) = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
+    assert "pizza" in transcriber.transcribe(decode(Path(path).read_bytes())).text.lower()
+
+    apiaudio.Lexi.delete_custom_word(word="Quorbit", lang="en", specialization="default")
+    assert apiaudio.Lexi.list_custom_words(lang="en") == []
