@@ -78,20 +78,28 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     with mock_aws():
         import boto3
 
-        boto3.client("s3").create_bucket(Bucket="audiofn-test-media")
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket="audiofn-test-media")
+        s3.create_bucket(Bucket="audiofn-test-public")
+        monkeypatch.setenv("AUDIOFN_PUBLIC_BUCKET", "audiofn-test-public")
+        monkeypatch.setenv("AUDIOFN_PUBLIC_BASE_URL", "https://public.example.test")
+        monkeypatch.setenv("AUDIOFN_API_URL", "https://api.example.test")
         sqs = boto3.client("sqs")
-        dlq = sqs.create_queue(QueueName="audiofn-test-speech-dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        queue = sqs.create_queue(
-            QueueName="audiofn-test-speech",
-            Attributes={
-                "VisibilityTimeout": "0",
-                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
-            },
-        )["QueueUrl"]
+        queues = {}
+        for name in ("speech", "mastering"):
+            dlq = sqs.create_queue(QueueName=f"audiofn-test-{name}-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}
+            queues[name] = sqs.create_queue(
+                QueueName=f"audiofn-test-{name}",
+                Attributes={"VisibilityTimeout": "0", "RedrivePolicy": json.dumps(redrive)},
+            )["QueueUrl"]
+            queues[f"{name}_dlq"] = dlq
+        queue = queues["speech"]
         monkeypatch.setenv("AUDIOFN_SPEECH_QUEUE_URL", queue)
+        monkeypatch.setenv("AUDIOFN_MASTERING_QUEUE_URL", queues["mastering"])
         boto3.client("dynamodb").create_table(
             TableName="audiofn-test-table",
             BillingMode="PAY_PER_REQUEST",
@@ -105,7 +113,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
             ],
         )
         reset_process_caches()
-        yield SimpleNamespace(queue_url=queue, dlq_url=dlq, bucket="audiofn-test-media")
+        yield SimpleNamespace(
+            queue_url=queue,
+            dlq_url=queues["speech_dlq"],
+            mastering_queue_url=queues["mastering"],
+            bucket="audiofn-test-media",
+            public_bucket="audiofn-test-public",
+        )
         reset_process_caches()
 
 
@@ -139,6 +153,39 @@ def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     }
 
 
+def drain_queue(
+    queue_url: str, function_name: str, lambda_context: SimpleNamespace
+) -> list[dict[str, Any]]:
+    """Feed every message on a queue to its function, as Lambda would; the responses."""
+    import boto3
+
+    function = load_function(function_name)
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    responses = []
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=4, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return responses
+        response = function.lambda_handler(sqs_event(messages, arn), lambda_context)
+        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        responses.append(response)
+
+
+@pytest.fixture
+def drain_mastering_queue(
+    aws: SimpleNamespace, lambda_context: SimpleNamespace
+) -> Callable[[], list[dict[str, Any]]]:
+    return lambda: drain_queue(aws.mastering_queue_url, "mastering", lambda_context)
+
+
 @pytest.fixture
 def drain_speech_queue(
     aws: SimpleNamespace, lambda_context: SimpleNamespace
@@ -146,27 +193,6 @@ def drain_speech_queue(
     """Feed every message on the speech queue to the speech function, as Lambda would."""
 
     def drain() -> list[dict[str, Any]]:
-        import boto3
-
-        function = load_function("speech")
-        sqs = boto3.client("sqs")
-        arn = sqs.get_queue_attributes(QueueUrl=aws.queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        responses = []
-        while True:
-            messages = sqs.receive_message(
-                QueueUrl=aws.queue_url, MaxNumberOfMessages=4, AttributeNames=["All"]
-            ).get("Messages", [])
-            if not messages:
-                return responses
-            response = function.lambda_handler(sqs_event(messages, arn), lambda_context)
-            failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
-            for message in messages:
-                if message["MessageId"] not in failed:
-                    sqs.delete_message(
-                        QueueUrl=aws.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                    )
-            responses.append(response)
+        return drain_queue(aws.queue_url, "speech", lambda_context)
 
     return drain

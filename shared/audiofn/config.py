@@ -24,6 +24,10 @@ class CommonSettings(_EnvSettings):
     table: str = Field(alias="AUDIOFN_TABLE")
     media_bucket: str = Field(alias="AUDIOFN_MEDIA_BUCKET")
     speech_queue_url: str = Field(alias="AUDIOFN_SPEECH_QUEUE_URL")
+    mastering_queue_url: str = Field("", alias="AUDIOFN_MASTERING_QUEUE_URL")
+    public_bucket: str = Field("", alias="AUDIOFN_PUBLIC_BUCKET")
+    public_base_url: str = Field("", alias="AUDIOFN_PUBLIC_BASE_URL")
+    api_url: str = Field("", alias="AUDIOFN_API_URL")
     polly_enabled: bool = Field(False, alias="AUDIOFN_POLLY_ENABLED")
     upstream_tts_url: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_URL")
     upstream_tts_api_key: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_API_KEY")
@@ -37,6 +41,10 @@ class ApiSettings(CommonSettings):
     speech_wait_seconds: float = Field(25.0, alias="AUDIOFN_SPEECH_WAIT_SECONDS", ge=0, le=28)
 
 
+class MasteringSettings(CommonSettings):
+    max_receives: int = Field(3, alias="AUDIOFN_MASTERING_MAX_RECEIVES", ge=1)
+
+
 class SpeechSettings(CommonSettings):
     # Matches the queue's RedrivePolicy: the last attempt records the failure on the job.
     max_receives: int = Field(3, alias="AUDIOFN_SPEECH_MAX_RECEIVES", ge=1)
@@ -48,6 +56,13 @@ S = TypeVar("S", bound=_EnvSettings)
 def load_settings(model: type[S]) -> S:
     env = dict(os.environ)
     env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
+    if env.get("AUDIOFN_LOCAL") in {"1", "true"}:
+        # Locally the gateway serves the API on AUDIOFN_PORT and moto serves public files
+        # without a key, as the public bucket's policy does in AWS.
+        env["AUDIOFN_API_URL"] = f"http://127.0.0.1:{env.get('AUDIOFN_PORT', '3000')}"
+        endpoint = env.get("AWS_ENDPOINT_URL", "").rstrip("/")
+        if endpoint and env.get("AUDIOFN_PUBLIC_BUCKET"):
+            env["AUDIOFN_PUBLIC_BASE_URL"] = f"{endpoint}/{env['AUDIOFN_PUBLIC_BUCKET']}"
     try:
         return model.model_validate(env)
     except ValidationError as exc:
@@ -70,7 +85,13 @@ def speech_settings() -> SpeechSettings:
     return load_settings(SpeechSettings)
 
 
+@cache
+def mastering_settings() -> MasteringSettings:
+    return load_settings(MasteringSettings)
+
+
 def reset_settings_cache() -> None:
     """Tests change the environment between cases."""
     api_settings.cache_clear()
     speech_settings.cache_clear()
+    mastering_settings.cache_clear()

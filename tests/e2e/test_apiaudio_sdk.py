@@ -40,6 +40,16 @@ def test_quickstart_with_sdk_0_17_1(runtime, transcriber, tmp_path):
     assert 0.5 < audio.duration < 5
     assert word_error_rate("hello world", transcriber.transcribe(audio).text) == 0
 
+    # ... and on through mastering, as the seed's quickstart goes on
+    apiaudio.Mastering.create(scriptId=script["scriptId"], soundTemplate="upbeat")
+    urls = apiaudio.Mastering.retrieve(scriptId=script["scriptId"])
+    assert urls["url"].startswith("http") and abs(urls["report"]["integrated_lufs"] + 16) <= 0.5
+    master = apiaudio.Mastering.download(scriptId=script["scriptId"], destination=str(tmp_path))
+    mastered = decode(Path(master).read_bytes())
+    assert mastered.channels == 2 and mastered.duration > audio.duration + 2
+    assert "hello world" in transcriber.transcribe(mastered).text.lower().replace(",", "")
+    assert {p["name"] for p in apiaudio.Mastering.list_presets()} >= {"podcast"}
+
 
 def test_sections_audience_and_org_with_sdk_0_17_1(runtime, transcriber, tmp_path):
     import apiaudio
@@ -104,8 +114,14 @@ urls = apiaudio.Speech.retrieve(scriptId=script["scriptId"])
 files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=dest)
 voices = apiaudio.Voice.list(language="english")
 text = apiaudio.Script.get_random_text(category="Joke")
+mastering = apiaudio.Mastering.create(scriptId=script["scriptId"], soundTemplate="calm")
+mastered = apiaudio.Mastering.retrieve(scriptId=script["scriptId"])
+master_file = apiaudio.Mastering.download(scriptId=script["scriptId"], destination=dest)
+templates = apiaudio.Sound.list_sound_templates()
 print(json.dumps({"create": response, "urls": urls, "files": files,
-                  "voices": len(voices["voices"]), "random": text}))
+                  "voices": len(voices["voices"]), "random": text, "mastering": mastering,
+                  "mastered": mastered, "master_file": master_file,
+                  "templates": len(templates["templates"])}))
 """
 
 
@@ -127,6 +143,10 @@ def test_quickstart_with_sdk_0_8_5(runtime, transcriber, tmp_path):
     assert out["voices"] > 0 and out["random"]["text"]
     audio = decode(Path(out["files"][0]).read_bytes())
     assert word_error_rate("hello world", transcriber.transcribe(audio).text) == 0
+    assert out["mastering"]["status"] == "done" and out["templates"] >= 6
+    assert out["mastered"]["url"].startswith("http")
+    mastered = decode(Path(out["master_file"]).read_bytes())
+    assert mastered.channels == 2 and mastered.duration > audio.duration
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from audiofn.api.errors import json_response
 from audiofn.config import api_settings
 from audiofn.errors import InvalidInput
 from audiofn.models.apiaudio import CreateScriptRequest, CreateSpeechRequest
+from audiofn.services import jobs
 from audiofn.services import scripts as script_service
 from audiofn.services import speech as speech_service
 from audiofn.tts import catalogue
@@ -108,8 +109,8 @@ def create_speech(request: Annotated[CreateSpeechRequest, Body()]) -> Response[d
     """Waits for the work up to a bound: 200 when done (0.8.5 does not poll), else 202."""
     svc, org = services(), org_id(router)
     job = speech_service.create_speech(svc, org, request)
-    job = speech_service.wait_for_job(svc, org, job.job_id, api_settings().speech_wait_seconds)
-    speech_service.raise_if_unfinished(job)
+    job = jobs.wait_for_job(svc, org, job.job_id, api_settings().speech_wait_seconds)
+    jobs.raise_if_unfinished(job)
     return json_response(
         200,
         {

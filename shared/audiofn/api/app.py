@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from audiofn import __version__
-from audiofn.api import admin, apiaudio, health, lexi
+from audiofn.api import admin, apiaudio, health, lexi, sound_mastering
 from audiofn.api.auth import require_org_key
 from audiofn.api.errors import register_error_handlers
 
@@ -13,7 +13,13 @@ from audiofn.api.errors import register_error_handlers
 def build_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app.use(middlewares=[require_org_key])
-    for router in (health.router, admin.router, apiaudio.router, lexi.router):
+    for router in (
+        health.router,
+        admin.router,
+        apiaudio.router,
+        lexi.router,
+        sound_mastering.router,
+    ):
         app.include_router(router)
     register_error_handlers(app)
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from audiofn.errors import AudiofnError
 from audiofn.observability import logger
-from audiofn.services.speech import SpeechPending
+from audiofn.services.jobs import JobPending
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
@@ -47,13 +47,13 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             body["field"] = field
         return json_response(400, body)
 
-    @app.exception_handler(SpeechPending)
-    def handle_pending(pending: SpeechPending) -> Response[dict[str, Any]]:
+    @app.exception_handler(JobPending)
+    def handle_pending(pending: JobPending) -> Response[dict[str, Any]]:
         job = pending.job
         return json_response(
             202,
             {
-                "message": "speech is being created; repeat the request to check",
+                "message": f"{job.kind} is being created; repeat the request to check",
                 "status": job.status,
                 "jobId": job.job_id,
                 "done": job.done,

@@ -75,3 +75,21 @@ SPEECH_EFFECTS = (
     "volume_boost_middle",
     "volume_boost_high",
 )
+
+
+END_FORMATS = ("mp3", "mp3_low", "mp3_medium", "mp3_high", "mp3_very_high", "wav", "flac", "ogg")
+
+
+class CreateMasteringRequest(ApiModel):
+    scriptId: str = Field(min_length=1)
+    soundTemplate: str | None = None
+    # Deprecated in the protocol; here a template name, like soundTemplate.
+    backgroundTrackId: str | None = None
+    audience: list[dict[str, Any]] | None = Field(None, max_length=MAX_AUDIENCE)
+    public: bool = False
+    vast: bool = False
+    endFormat: str | list[str] = "mp3"
+    masteringPreset: str | None = None
+    version: str | None = None
+    # Extension: captions (WebVTT and SRT) beside each master.
+    captions: bool = True

@@ -23,3 +23,24 @@ class SpeechTask(BaseModel):
     silence_padding_ms: int = Field(0, ge=0)
     normalize: bool = True
     output_key: str
+
+
+class MasteringTask(BaseModel):
+    """Master one listener: their section files in order, over a bed, in every end format."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    job_id: str
+    script_id: str
+    task_index: int = Field(ge=0)
+    section_keys: list[str] = Field(min_length=1)
+    section_texts: list[str] = []
+    sound_template: str | None = None
+    preset: str
+    formats: list[str] = Field(min_length=1)
+    output_prefix: str
+    public_prefix: str | None = None
+    vast: bool = False
+    captions: bool = True
+    title: str

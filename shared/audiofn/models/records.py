@@ -44,6 +44,7 @@ class ScriptRecord(BaseModel):
     placeholder_defaults: dict[str, str | None]
     created_at: str = Field(default_factory=utc_now)
     latest_speech_job_id: str | None = None
+    latest_mastering_job_id: str | None = None
 
     def to_api(self) -> dict[str, object]:
         """The api.audio wire shape of a script."""

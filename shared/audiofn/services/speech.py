@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
-from audiofn.errors import InvalidInput, JobFailed, NotFound
+from audiofn.errors import InvalidInput, NotFound
 from audiofn.models.apiaudio import SPEECH_EFFECTS, CreateSpeechRequest, SectionOverride
 from audiofn.models.messages import SpeechTask
-from audiofn.models.records import JobRecord, ScriptRecord
+from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.scripts import check_audience_values, parse_script
 from audiofn.services.context import Services
+from audiofn.services.jobs import latest_job, raise_if_unfinished
 from audiofn.services.scripts import get_script
 from audiofn.storage.media import org_prefix
 from audiofn.storage.queues import send_messages
@@ -23,7 +23,6 @@ from audiofn.tts.catalogue import UnknownVoice, resolve_voice
 DEFAULT_VOICE = "Joanna"  # the protocol's documented default; see the README for how it resolves
 DEFAULT_SPEED = 100.0
 SPEECH_FORMAT = "wav"
-WAIT_POLL_SECONDS = 0.1
 
 # Query keys of a speech GET that are not listener parameters (the 0.17.1 SDK polls create
 # by repeating the create body as a query string).
@@ -47,19 +46,12 @@ _NON_PARAMETER_KEYS = {
 }
 
 
-class SpeechPending(Exception):
-    """The job is still running: the API answers 202."""
-
-    def __init__(self, job: JobRecord) -> None:
-        super().__init__(f"speech job {job.job_id} is {job.status}")
-        self.job = job
-
-
 class ManifestEntry(BaseModel):
     key: str
     section: str
     parameters: dict[str, str]
     s3_key: str
+    text: str = ""  # as rendered for this listener: captions show these words
 
 
 @dataclass(frozen=True)
@@ -132,6 +124,7 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                     section=section.name,
                     parameters=used,
                     s3_key=prefix + file_name,
+                    text=text,
                 )
             )
 
@@ -145,43 +138,9 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
         manifest_key=manifest_key,
     )
     services.table.put_job(job)
-    services.table.set_latest_speech_job(org_id, script.script_id, job_id)
+    services.table.set_latest_job(org_id, script.script_id, job_id, "speech")
     send_messages(services.settings.speech_queue_url, tasks)
     return job
-
-
-def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> JobRecord:
-    """Poll the job until it leaves 'running' or the bound passes.
-
-    A fixed short interval: the caller is waiting on a human timescale, and at most
-    10 reads a second for 25 s costs a fraction of a cent.
-    """
-    deadline = time.monotonic() + seconds
-    while True:
-        job = services.table.get_job(org_id, job_id)
-        if job is None:
-            raise NotFound(f"speech job '{job_id}' not found")
-        remaining = deadline - time.monotonic()
-        if job.status != "running" or remaining <= 0:
-            return job
-        time.sleep(min(WAIT_POLL_SECONDS, remaining))
-
-
-def latest_job(services: Services, org_id: str, script: ScriptRecord) -> JobRecord:
-    job_id = script.latest_speech_job_id
-    job = services.table.get_job(org_id, job_id) if job_id else None
-    if job is None:
-        raise NotFound(
-            f"no speech has been created for script '{script.script_id}'", field="scriptId"
-        )
-    return job
-
-
-def raise_if_unfinished(job: JobRecord) -> None:
-    if job.status == "failed":
-        raise JobFailed(f"speech failed: {job.reason or 'unknown reason'}")
-    if job.status != "done":
-        raise SpeechPending(job)
 
 
 def retrieve_speech(
@@ -189,7 +148,7 @@ def retrieve_speech(
 ) -> dict[str, str]:
     """The section -> presigned URL map of the script's latest speech, filtered by the query."""
     script = get_script(services, org_id, script_id)
-    job = latest_job(services, org_id, script)
+    job = latest_job(services, org_id, script, "speech")
     raise_if_unfinished(job)
     section = query.get("section")
     wanted = {

@@ -7,6 +7,7 @@ Layout:
   ORG#<org>        JOB#<id>          a speech or mastering job and its progress
   ORG#<org>        LEXI#<lang>#<specialization>#<word>   a custom dictionary word
   KEYHASH#<sha256> KEYHASH           key lookup: hash -> org (or admin)
+  TRACK#<token>    COUNTS            VAST impression and quartile counts of a public file
 """
 
 from __future__ import annotations
@@ -116,12 +117,26 @@ class AppTable:
         )
         return bool(result.get("Attributes"))
 
-    def set_latest_speech_job(self, org_id: str, script_id: str, job_id: str) -> None:
+    def set_latest_job(self, org_id: str, script_id: str, job_id: str, kind: str) -> None:
         self._table.update_item(
             Key={"pk": _org_pk(org_id), "sk": f"SCRIPT#{script_id}"},
-            UpdateExpression="SET latest_speech_job_id = :job",
+            UpdateExpression=f"SET latest_{kind}_job_id = :job",
             ExpressionAttributeValues={":job": job_id},
         )
+
+    # ------------------------------------------------------------ tracking (VAST events)
+    def count_event(self, file_token: str, event: str) -> None:
+        """One more event for a public file; every request counts (nothing de-duplicated)."""
+        self._table.update_item(
+            Key={"pk": f"TRACK#{file_token}", "sk": "COUNTS"},
+            UpdateExpression="ADD #event :one",
+            ExpressionAttributeNames={"#event": event},
+            ExpressionAttributeValues={":one": 1},
+        )
+
+    def event_counts(self, file_token: str) -> dict[str, int]:
+        item = self._table.get_item(Key={"pk": f"TRACK#{file_token}", "sk": "COUNTS"}).get("Item")
+        return {k: int(v) for k, v in _strip(item or {}).items()}
 
     # ------------------------------------------------------------ speech jobs
     def put_job(self, job: JobRecord) -> None:

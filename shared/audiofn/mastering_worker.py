@@ -1,0 +1,200 @@
+"""The mastering function's core: one listener's speech in, a master (every end format, its
+report, captions, and when public a public copy and VAST file) out.
+
+Idempotent: the report is written last, so a redelivered task whose report exists only
+records progress; anything written before a crash is overwritten with equivalent output.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from audiofn.config import MasteringSettings
+from audiofn.errors import AudiofnError
+from audiofn.models.messages import MasteringTask
+from audiofn.observability import logger
+from audiofn.services.context import Services
+from audiofn.services.mastering import MasterEntry
+from audiofn.services.sound_library import ensure_template
+from audiofn.storage.media import MediaStore
+
+# The protocol's mp3 quality tiers.
+MP3_TIERS = {"mp3": 192, "mp3_low": 96, "mp3_medium": 128, "mp3_high": 192, "mp3_very_high": 320}
+
+
+@dataclass(frozen=True)
+class MasteringWorker:
+    services: Services
+    settings: MasteringSettings
+
+    @property
+    def public(self) -> MediaStore:
+        return MediaStore(self.settings.public_bucket, self.settings.presign_seconds)
+
+    def handle(self, task: MasteringTask, receive_count: int = 1) -> None:
+        """Raise only for failures worth retrying; permanent ones are recorded on the job."""
+        table, media = self.services.table, self.services.media
+        job = table.get_job(task.org_id, task.job_id)
+        if job is None or job.status == "failed":
+            return
+        entry = MasterEntry.model_validate(media.get_json(job.manifest_key)[task.task_index])
+        if not media.exists(entry.report_key):
+            started = time.perf_counter()
+            try:
+                report = self.render(task, entry)
+            except (AudiofnError, ValueError) as error:
+                table.fail_job(
+                    task.org_id, task.job_id, f"listener {task.task_index}: {error}", 422
+                )
+                return
+            except Exception as error:
+                if receive_count >= self.settings.max_receives:
+                    table.fail_job(
+                        task.org_id,
+                        task.job_id,
+                        f"listener {task.task_index}: gave up after {receive_count} tries: {error}",
+                        500,
+                    )
+                raise
+            logger.info(
+                "master rendered",
+                extra={
+                    "job": task.job_id,
+                    "task": task.task_index,
+                    "seconds": round(time.perf_counter() - started, 3),
+                    "lufs": report["integrated_lufs"],
+                },
+            )
+        table.mark_task_done(task.org_id, task.job_id, task.task_index)
+
+    def render(self, task: MasteringTask, entry: MasterEntry) -> dict[str, Any]:
+        from audiofn.codecs import CONTENT_TYPES, decode, encode
+        from audiofn.mastering import master
+
+        media = self.services.media
+        sections = [decode(media.get_bytes(key)) for key in task.section_keys]
+        bed = ensure_template(media, task.sound_template) if task.sound_template else None
+        result = master(sections, bed, task.preset)
+        report = result.report.to_dict()
+
+        outputs: dict[str, bytes] = {}
+        for fmt, key in entry.files.items():
+            base = "mp3" if fmt.startswith("mp3") else fmt
+            data = encode(result.audio, base, bitrate_kbps=MP3_TIERS.get(fmt))
+            outputs[fmt] = data
+            media.put_bytes(key, data, CONTENT_TYPES[base])
+        report["formats"] = {
+            fmt: {"bytes": len(data), "bitrateKbps": MP3_TIERS.get(fmt)}
+            for fmt, data in outputs.items()
+        }
+
+        captions: dict[str, str] = {}
+        if task.captions:
+            captions = self.captions(sections, task.section_texts, result.report)
+            for kind, key in entry.captions.items():
+                media.put_bytes(key, captions[kind].encode(), _CAPTION_TYPES[kind])
+
+        if entry.public_files:
+            self.publish(
+                task,
+                entry,
+                outputs=outputs,
+                captions=captions,
+                duration=result.audio.duration,
+                report=report,
+            )
+
+        media.put_json(entry.report_key, report)  # last: marks the listener done
+        return report
+
+    def captions(self, sections: list[Any], texts: list[str], report: Any) -> dict[str, str]:
+        """The script's words, timed by recognising each section's speech, placed where the
+        section lands in the mix."""
+        from audiofn.captions import captions_for_master, to_srt, to_webvtt
+        from audiofn.stt.whisper import transcribe
+
+        words = [
+            align_written_words(
+                written,
+                [(w.word, w.start, w.end) for w in transcribe(audio, word_timestamps=True).words],
+            )
+            for audio, written in zip(sections, texts or [""] * len(sections), strict=True)
+        ]
+        cues = captions_for_master(words, [span.start for span in report.timeline])
+        return {"vtt": to_webvtt(cues), "srt": to_srt(cues)}
+
+    def publish(
+        self,
+        task: MasteringTask,
+        entry: MasterEntry,
+        *,
+        outputs: dict[str, bytes],
+        captions: dict[str, str],
+        duration: float,
+        report: dict[str, Any],
+    ) -> None:
+        from audiofn.codecs import CONTENT_TYPES
+        from audiofn.vast import AudioAd, build_vast
+
+        public = self.public
+        for fmt, key in entry.public_files.items():
+            base = "mp3" if fmt.startswith("mp3") else fmt
+            public.put_bytes(key, outputs[fmt], CONTENT_TYPES[base])
+        for kind, key in entry.public_captions.items():
+            public.put_bytes(key, captions[kind].encode(), _CAPTION_TYPES[kind])
+        if entry.vast_key and entry.tracking_token:
+            fmt = next(f for f in entry.public_files if f.startswith("mp3"))
+            base_url = self.settings.public_base_url.rstrip("/")
+            api_url = self.settings.api_url.rstrip("/")
+            token = entry.tracking_token
+            ad = AudioAd(
+                ad_id=token,
+                title=task.title,
+                media_url=f"{base_url}/{entry.public_files[fmt]}",
+                duration_seconds=duration,
+                bitrate_kbps=MP3_TIERS[fmt],
+                tracking_url=lambda event: f"{api_url}/track/{token}/{event}",
+                file_size=len(outputs[fmt]),
+            )
+            public.put_bytes(entry.vast_key, build_vast(ad).encode(), "application/xml")
+            report["vast"] = {"mediaFile": ad.media_url, "duration": duration}
+
+
+def align_written_words(
+    written: str, heard: list[tuple[str, float, float]]
+) -> list[tuple[str, float, float]]:
+    """Give the words as written the timings of the words as heard.
+
+    Matched stretches map one to one; a stretch the recogniser heard differently shares the
+    heard stretch's time evenly, so a misheard name still shows as written, at its place.
+    """
+    import difflib
+    import re
+
+    words = re.sub(r"<[^>]+>", " ", written).split()
+    if not words or not heard:
+        return heard
+
+    def key(word: str) -> str:
+        return re.sub(r"[^\w]", "", word.lower())
+
+    matcher = difflib.SequenceMatcher(
+        a=[key(w) for w in words], b=[key(h[0]) for h in heard], autojunk=False
+    )
+    timed: list[tuple[str, float, float]] = []
+    for _, a0, a1, b0, b1 in matcher.get_opcodes():
+        if a0 == a1:
+            continue  # heard but not written: nothing to show
+        if b0 == b1:  # written but not heard: squeeze in at the previous word's end
+            at = timed[-1][2] if timed else heard[0][1]
+            timed += [(w, at, at) for w in words[a0:a1]]
+            continue
+        start, end = heard[b0][1], heard[b1 - 1][2]
+        step = (end - start) / (a1 - a0)
+        timed += [(w, start + i * step, start + (i + 1) * step) for i, w in enumerate(words[a0:a1])]
+    return timed
+
+
+_CAPTION_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip"}

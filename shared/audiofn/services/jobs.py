@@ -1,0 +1,53 @@
+"""Asynchronous jobs (speech, mastering): wait for one, find a script's latest, report it."""
+
+from __future__ import annotations
+
+import time
+
+from audiofn.errors import JobFailed, NotFound
+from audiofn.models.records import JobKind, JobRecord, ScriptRecord
+from audiofn.services.context import Services
+
+WAIT_POLL_SECONDS = 0.1
+
+
+class JobPending(Exception):
+    """The job is still running: the API answers 202."""
+
+    def __init__(self, job: JobRecord) -> None:
+        super().__init__(f"{job.kind} job {job.job_id} is {job.status}")
+        self.job = job
+
+
+def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> JobRecord:
+    """Poll the job until it leaves 'running' or the bound passes.
+
+    A fixed short interval: the caller is waiting on a human timescale, and at most
+    10 reads a second for 25 s costs a fraction of a cent.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        job = services.table.get_job(org_id, job_id)
+        if job is None:
+            raise NotFound(f"job '{job_id}' not found")
+        remaining = deadline - time.monotonic()
+        if job.status != "running" or remaining <= 0:
+            return job
+        time.sleep(min(WAIT_POLL_SECONDS, remaining))
+
+
+def latest_job(services: Services, org_id: str, script: ScriptRecord, kind: JobKind) -> JobRecord:
+    job_id = script.latest_speech_job_id if kind == "speech" else script.latest_mastering_job_id
+    job = services.table.get_job(org_id, job_id) if job_id else None
+    if job is None:
+        raise NotFound(
+            f"no {kind} has been created for script '{script.script_id}'", field="scriptId"
+        )
+    return job
+
+
+def raise_if_unfinished(job: JobRecord) -> None:
+    if job.status == "failed":
+        raise JobFailed(f"{job.kind} failed: {job.reason or 'unknown reason'}")
+    if job.status != "done":
+        raise JobPending(job)

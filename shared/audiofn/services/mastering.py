@@ -1,0 +1,265 @@
+"""Mastering jobs: one task per listener, each mixing that listener's speech over a bed."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pydantic import BaseModel
+
+from audiofn.errors import Conflict, InvalidInput, NotFound
+from audiofn.models.apiaudio import END_FORMATS, CreateMasteringRequest
+from audiofn.models.messages import MasteringTask
+from audiofn.models.records import JobRecord
+from audiofn.naming import new_id, short_hash, slug
+from audiofn.services.context import Services
+from audiofn.services.jobs import latest_job, raise_if_unfinished
+from audiofn.services.scripts import get_script
+from audiofn.services.speech import ManifestEntry
+from audiofn.storage.media import org_prefix
+from audiofn.storage.queues import send_messages
+
+DEFAULT_PRESET = "podcast"
+TRACKING_EVENTS = (
+    "impression",
+    "start",
+    "firstQuartile",
+    "midpoint",
+    "thirdQuartile",
+    "complete",
+    "error",
+)
+
+
+class MasterEntry(BaseModel):
+    """One listener's outputs, as retrieve reports them."""
+
+    parameters: dict[str, str]
+    files: dict[str, str]  # format -> private S3 key
+    report_key: str
+    captions: dict[str, str] = {}  # "vtt"/"srt" -> key
+    public_files: dict[str, str] = {}  # format -> public key
+    public_captions: dict[str, str] = {}
+    vast_key: str | None = None
+    tracking_token: str | None = None
+
+
+def create_mastering(services: Services, org_id: str, request: CreateMasteringRequest) -> JobRecord:
+    """Validate everything up front, then enqueue one task per listener."""
+    from audiofn.mastering import PRESETS
+    from audiofn.sound.catalogue import TEMPLATES
+
+    script = get_script(services, org_id, request.scriptId)
+    template = request.soundTemplate or request.backgroundTrackId
+    if template is not None and template.strip().lower() not in TEMPLATES:
+        field = "soundTemplate" if request.soundTemplate else "backgroundTrackId"
+        raise InvalidInput(
+            f"{field}: unknown sound template '{template}'; choose one of: {', '.join(TEMPLATES)}",
+            field=field,
+        )
+    preset = (request.masteringPreset or DEFAULT_PRESET).strip().lower()
+    if preset not in PRESETS:
+        raise InvalidInput(
+            f"masteringPreset: unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}",
+            field="masteringPreset",
+        )
+    formats = [request.endFormat] if isinstance(request.endFormat, str) else request.endFormat
+    formats = list(dict.fromkeys(f.strip().lower() for f in formats))
+    unknown = [f for f in formats if f not in END_FORMATS]
+    if unknown or not formats:
+        raise InvalidInput(
+            f"endFormat: unsupported format '{(unknown or [''])[0]}'; choose from: "
+            f"{', '.join(END_FORMATS)}",
+            field="endFormat",
+        )
+    if request.vast and not request.public:
+        raise InvalidInput(
+            "vast requires public=true: an ad server must fetch the file", field="vast"
+        )
+    if request.vast and not any(f.startswith("mp3") for f in formats):
+        formats.append("mp3")  # VAST's MediaFile is audio/mpeg
+
+    try:
+        speech = latest_job(services, org_id, script, "speech")
+    except NotFound as exc:
+        raise Conflict(
+            "no speech for this script yet: create speech first (POST /speech)", field="scriptId"
+        ) from exc
+    if speech.status != "done":
+        raise Conflict(
+            f"the script's speech is {speech.status}: master it once it is done", field="scriptId"
+        )
+    entries = [
+        ManifestEntry.model_validate(item) for item in services.media.get_json(speech.manifest_key)
+    ]
+    section_order = [s.name for s in script.sections]
+    listeners = _listeners(request, entries, script.placeholder_defaults)
+
+    job_id = new_id()
+    prefix = f"{org_prefix(org_id)}mastering/{script.script_id}/{job_id}/"
+    tasks, manifest = [], []
+    for index, parameters in enumerate(listeners):
+        by_section = {e.section: e for e in entries if e.parameters == parameters}
+        missing = [name for name in section_order if name not in by_section]
+        if missing:
+            who = ", ".join(f"{k}={v}" for k, v in sorted(parameters.items())) or "default"
+            raise InvalidInput(
+                f"audience[{index}] ({who}) has no speech for section '{missing[0]}': "
+                "create speech for this listener first",
+                field=f"audience[{index}]",
+            )
+        stem = _file_stem(script.script_name, parameters)
+        token = secrets.token_urlsafe(12) if request.public else None
+        public_prefix = f"{org_id}/{script.script_id}/{token}/" if token else None
+        files = {fmt: f"{prefix}{stem}{_suffix(fmt)}" for fmt in formats}
+        entry = MasterEntry(
+            parameters=parameters,
+            files=files,
+            report_key=f"{prefix}{stem}.report.json",
+            captions=(
+                {kind: f"{prefix}{stem}.{kind}" for kind in ("vtt", "srt")}
+                if request.captions
+                else {}
+            ),
+            public_files=(
+                {fmt: f"{public_prefix}{stem}{_suffix(fmt)}" for fmt in formats}
+                if public_prefix
+                else {}
+            ),
+            public_captions=(
+                {kind: f"{public_prefix}{stem}.{kind}" for kind in ("vtt", "srt")}
+                if public_prefix and request.captions
+                else {}
+            ),
+            vast_key=f"{public_prefix}{stem}.vast.xml" if public_prefix and request.vast else None,
+            tracking_token=token,
+        )
+        manifest.append(entry)
+        tasks.append(
+            MasteringTask(
+                org_id=org_id,
+                job_id=job_id,
+                script_id=script.script_id,
+                task_index=index,
+                section_keys=[by_section[name].s3_key for name in section_order],
+                section_texts=[by_section[name].text for name in section_order],
+                sound_template=template.strip().lower() if template else None,
+                preset=preset,
+                formats=formats,
+                output_prefix=prefix,
+                public_prefix=public_prefix,
+                vast=request.vast,
+                captions=request.captions,
+                title=f"{script.project_name} / {script.script_name}",
+            )
+        )
+    manifest_key = prefix + "manifest.json"
+    services.media.put_json(manifest_key, [m.model_dump() for m in manifest])
+    job = JobRecord(
+        job_id=job_id,
+        kind="mastering",
+        org_id=org_id,
+        script_id=script.script_id,
+        total=len(tasks),
+        manifest_key=manifest_key,
+    )
+    services.table.put_job(job)
+    services.table.set_latest_job(org_id, script.script_id, job_id, "mastering")
+    send_messages(services.settings.mastering_queue_url, tasks)
+    return job
+
+
+def retrieve_mastering(
+    services: Services, org_id: str, script_id: str, query: dict[str, str]
+) -> dict[str, Any]:
+    """`{"url": ...}` for one listener's master (plus report, captions and VAST when public)."""
+    script = get_script(services, org_id, script_id)
+    job = latest_job(services, org_id, script, "mastering")
+    raise_if_unfinished(job)
+    entries = [MasterEntry.model_validate(m) for m in services.media.get_json(job.manifest_key)]
+    wanted = {k: v for k, v in query.items() if k in script.placeholder_defaults}
+    matching = [e for e in entries if all(e.parameters.get(k) == v for k, v in wanted.items())]
+    if not matching:
+        raise NotFound("no master matches these parameters", field="parameters")
+    entry = matching[0]
+    fmt = (query.get("endFormat") or next(iter(entry.files))).lower()
+    if fmt not in entry.files:
+        raise NotFound(
+            f"this master was not made as '{fmt}' (made: {', '.join(entry.files)})",
+            field="endFormat",
+        )
+    public = query.get("public", "").lower() == "true"
+    vast = query.get("vast", "").lower() == "true"
+    if (public or vast) and not entry.public_files:
+        raise InvalidInput(
+            "this master was not published: create it with public=true", field="public"
+        )
+    if public:
+        url = _public_url(services, entry.public_files[fmt])
+        captions = {k: _public_url(services, v) for k, v in entry.public_captions.items()}
+    else:
+        url = services.media.presigned_get(entry.files[fmt])
+        captions = {k: services.media.presigned_get(v) for k, v in entry.captions.items()}
+    body: dict[str, Any] = {"url": url, "report": services.media.get_json(entry.report_key)}
+    if captions:
+        body["captions"] = captions
+    if vast:
+        if entry.vast_key is None:
+            raise InvalidInput(
+                "this master has no VAST file: create it with vast=true", field="vast"
+            )
+        body["vastUrl"] = _public_url(services, entry.vast_key)
+    if len(matching) > 1 and not wanted:
+        body["listeners"] = len(matching)
+    return body
+
+
+def record_tracking_event(services: Services, token: str, event: str) -> None:
+    if event not in TRACKING_EVENTS or not token.replace("-", "").replace("_", "").isalnum():
+        raise NotFound("unknown tracking event")
+    services.table.count_event(token, event)
+
+
+def tracking_counts(services: Services, org_id: str, script_id: str) -> list[dict[str, Any]]:
+    script = get_script(services, org_id, script_id)
+    job = latest_job(services, org_id, script, "mastering")
+    entries = [MasterEntry.model_validate(m) for m in services.media.get_json(job.manifest_key)]
+    return [
+        {"parameters": e.parameters, "counts": services.table.event_counts(e.tracking_token)}
+        for e in entries
+        if e.tracking_token
+    ]
+
+
+def _public_url(services: Services, key: str) -> str:
+    return f"{services.settings.public_base_url.rstrip('/')}/{key}"
+
+
+def _listeners(
+    request: CreateMasteringRequest,
+    entries: list[ManifestEntry],
+    defaults: dict[str, str | None],
+) -> list[dict[str, str]]:
+    if not request.audience:
+        rendered = {tuple(sorted(e.parameters.items())) for e in entries}
+        return [dict(p) for p in sorted(rendered)]
+    listeners: list[dict[str, str]] = []
+    for member in request.audience:
+        values = {k: str(v) for k, v in member.items() if k in defaults}
+        if values not in listeners:
+            listeners.append(values)
+    return listeners
+
+
+def _suffix(fmt: str) -> str:
+    if fmt.startswith("mp3_"):
+        return f"-{fmt.removeprefix('mp3_')}.mp3"
+    return f".{fmt}"
+
+
+def _file_stem(script_name: str, parameters: dict[str, str]) -> str:
+    stem = slug(script_name)
+    if parameters:
+        values = "-".join(slug(v, 20) for _, v in sorted(parameters.items()))
+        stem += f"__{values}-" + short_hash(*(f"{k}={v}" for k, v in sorted(parameters.items())))
+    return stem

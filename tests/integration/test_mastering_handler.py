@@ -1,0 +1,183 @@
+"""Mastering through the API and the mastering function, against moto: loudness on target,
+report, captions, public copy, VAST and its tracking beacons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from tests.conftest import load_event, load_function
+
+pytestmark = pytest.mark.slow
+XSD = Path(__file__).resolve().parents[3] / "shared" / "vast" / "vast_4.2.xsd"
+
+
+@pytest.fixture
+def api(aws):
+    return load_function("api")
+
+
+def call(api, lambda_context, method, path, key, body=None, query=None):
+    event = load_event("api_no_key.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    if key:
+        event["headers"]["x-api-key"] = key
+    else:
+        event["headers"].pop("x-api-key", None)
+    if body is not None:
+        event["body"] = json.dumps(body)
+    if query:
+        event["queryStringParameters"] = query
+    response = api.lambda_handler(event, lambda_context)
+    return response["statusCode"], json.loads(response["body"] or "null")
+
+
+def s3_bytes(bucket, url):
+    import boto3
+
+    key = unquote(urlparse(url).path.lstrip("/"))
+    if key.startswith(bucket + "/"):
+        key = key[len(bucket) + 1 :]
+    return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+@pytest.fixture
+def spoken_script(api, lambda_context, org, drain_speech_queue):
+    text = (
+        "<<sectionName::intro>> Good morning {{name|friend}}, here is your news. "
+        "<<sectionName::outro>> That is all for today. Goodbye."
+    )
+    _, script = call(api, lambda_context, "POST", "/script", org.api_key, {"scriptText": text})
+    body = {"scriptId": script["scriptId"], "voice": "joe", "audience": [{"name": "Ada"}]}
+    assert call(api, lambda_context, "POST", "/speech", org.api_key, body)[0] == 202
+    drain_speech_queue()
+    return script["scriptId"]
+
+
+def test_mastering_before_speech_is_a_conflict(api, lambda_context, org):
+    _, script = call(api, lambda_context, "POST", "/script", org.api_key, {"scriptText": "Hi."})
+
+    status, body = call(
+        api,
+        lambda_context,
+        "POST",
+        "/mastering",
+        org.api_key,
+        {"scriptId": script["scriptId"], "soundTemplate": "calm"},
+    )
+
+    assert status == 409 and "speech first" in body["message"]
+
+
+@pytest.mark.parametrize(
+    "patch, field",
+    [
+        ({"soundTemplate": "polka"}, "soundTemplate"),
+        ({"endFormat": "aiff"}, "endFormat"),
+        ({"masteringPreset": "megaloud"}, "masteringPreset"),
+        ({"vast": True}, "vast"),
+        ({"audience": [{"name": "Nobody"}]}, "audience[0]"),
+    ],
+)
+def test_bad_mastering_requests_are_400(api, lambda_context, org, spoken_script, patch, field):
+    body = {"scriptId": spoken_script, "soundTemplate": "calm", **patch}
+
+    status, response = call(api, lambda_context, "POST", "/mastering", org.api_key, body)
+
+    assert status == 400, response
+    assert response["field"] == field
+
+
+def test_public_master_with_vast(
+    api, lambda_context, org, aws, spoken_script, drain_mastering_queue
+):
+    from lxml import etree
+
+    from audiofn.codecs import decode
+    from audiofn.dsp.measure import integrated_lufs, true_peak_dbfs
+    from audiofn.vast import parse_duration
+
+    body = {
+        "scriptId": spoken_script,
+        "soundTemplate": "corporate",
+        "public": True,
+        "vast": True,
+        "endFormat": ["mp3", "wav"],
+        "audience": [{"name": "Ada"}],
+    }
+    status, created = call(api, lambda_context, "POST", "/mastering", org.api_key, body)
+    assert status == 202, created
+    retrieve = {"scriptId": spoken_script, "name": "Ada"}
+    assert call(api, lambda_context, "GET", "/mastering", org.api_key, query=retrieve)[0] == 202
+    responses = drain_mastering_queue()
+    assert all(r["batchItemFailures"] == [] for r in responses)
+
+    # The private master: on target, and its report says so
+    status, got = call(
+        api,
+        lambda_context,
+        "GET",
+        "/mastering",
+        org.api_key,
+        query={**retrieve, "endFormat": "wav"},
+    )
+    assert status == 200, got
+    audio = decode(s3_bytes(aws.bucket, got["url"]))
+    assert abs(integrated_lufs(audio) + 16) <= 0.5
+    assert true_peak_dbfs(audio.samples, audio.sample_rate) <= -0.9
+    report = got["report"]
+    assert abs(report["integrated_lufs"] + 16) <= 0.5 and report["speech_to_bed_db"] > 6
+    assert {"vtt", "srt"} <= set(got["captions"])
+    vtt = s3_bytes(aws.bucket, got["captions"]["vtt"]).decode()
+    assert vtt.startswith("WEBVTT") and "Ada" in vtt
+
+    # The public copy and its VAST file
+    status, public = call(
+        api,
+        lambda_context,
+        "GET",
+        "/mastering",
+        org.api_key,
+        query={**retrieve, "public": "true", "vast": "true"},
+    )
+    assert status == 200
+    assert public["url"].startswith("https://public.example.test/")
+    vast = s3_bytes(aws.public_bucket, public["vastUrl"])
+    schema = etree.XMLSchema(etree.parse(str(XSD)))
+    document = etree.fromstring(vast)
+    assert schema.validate(document), schema.error_log
+    ns = {"v": "http://www.iab.com/VAST"}
+    media_url = document.findtext(".//v:MediaFile", namespaces=ns).strip()
+    mp3 = decode(s3_bytes(aws.public_bucket, media_url))
+    stated = parse_duration(document.findtext(".//v:Duration", namespaces=ns))
+    assert abs(stated - mp3.duration) < 0.05
+
+    # Tracking beacons need no key and are counted
+    tracking = document.findtext(".//v:Tracking[@event='start']", namespaces=ns).strip()
+    path = urlparse(tracking).path
+    assert call(api, lambda_context, "GET", path, None)[0] == 204
+    assert call(api, lambda_context, "GET", path, None)[0] == 204
+    status, counts = call(
+        api,
+        lambda_context,
+        "GET",
+        "/mastering/tracking",
+        org.api_key,
+        query={"scriptId": spoken_script},
+    )
+    assert counts["files"][0]["counts"]["start"] == 2
+
+
+def test_presets_and_templates_are_listed(api, lambda_context, org):
+    status, presets = call(api, lambda_context, "GET", "/mastering-presets", org.api_key)
+    assert status == 200 and {"podcast", "broadcast"} <= {p["name"] for p in presets}
+
+    status, templates = call(api, lambda_context, "GET", "/sound/template", org.api_key)
+    assert status == 200 and len(templates["templates"]) >= 6
+
+    status, params = call(api, lambda_context, "GET", "/sound/parameter", org.api_key)
+    assert status == 200 and params["genre"]
