@@ -14,7 +14,7 @@ SAMENV := .venv-sam
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ".[audio,local]"
+	$(PIP) install -q -e ".[audio,local,stt]"
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.run-installed pyproject.toml
