@@ -96,6 +96,28 @@ def pipeline_seconds() -> float:
         return statistics.median(timings)
 
 
+def mastering_figures() -> None:
+    """A 60-second programme: bed, ducking, loudness and MP3 encoding (one core)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from audiofn.mastering import benchmark, get_preset
+
+    result = benchmark(seconds=60.0)
+    target = get_preset(result.preset)
+    print(
+        f"mastering a {result.programme_seconds:.0f} s programme ({result.template}, "
+        f"{result.preset}): {result.total_seconds:.2f} s = {result.realtime_factor:.0f}x "
+        f"real time (mix and master alone {result.master_realtime_factor:.0f}x)"
+    )
+    print(
+        f"  peak traced memory {result.peak_memory_mb:.0f} MB, max RSS {result.max_rss_mb:.0f} MB"
+    )
+    print(
+        f"  loudness {result.integrated_lufs:.2f} LUFS (target {target.target_lufs}), "
+        f"true peak {result.true_peak_dbtp:.2f} dBTP, after MP3 "
+        f"{result.encoded_true_peak_dbtp:.2f} dBTP (limit {target.true_peak_dbtp})"
+    )
+
+
 def main() -> None:
     words = len(PARAGRAPH.split())
     raw, audio_seconds = raw_synthesis_seconds()
@@ -107,6 +129,7 @@ def main() -> None:
     overhead = 100 * (pipeline / raw - 1)
     print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {overhead:.0f} %)")
     print(f"API function cold import:    {cold:6.0f} ms (median of 15 fresh interpreters)")
+    mastering_figures()
 
 
 if __name__ == "__main__":
