@@ -181,3 +181,43 @@ def test_presets_and_templates_are_listed(api, lambda_context, org):
 
     status, params = call(api, lambda_context, "GET", "/sound/parameter", org.api_key)
     assert status == 200 and params["genre"]
+
+
+def test_sound_project_zips_speech_stems_and_project(api, lambda_context, org, aws, spoken_script):
+    import io
+    import zipfile
+
+    from audiofn.config import api_settings
+    from audiofn.services.context import Services
+    from audiofn.services.sound_library import ensure_template
+
+    status, body = call(
+        api,
+        lambda_context,
+        "POST",
+        "/sound",
+        org.api_key,
+        {"scriptId": spoken_script, "backgroundTrackId": "calm"},
+    )
+    assert status == 409  # the library has not been rendered yet in this fresh bucket
+
+    ensure_template(Services.from_settings(api_settings()).media, "calm")
+    status, body = call(
+        api,
+        lambda_context,
+        "POST",
+        "/sound",
+        org.api_key,
+        {"scriptId": spoken_script, "backgroundTrackId": "calm"},
+    )
+    assert status == 200, body
+    archive = zipfile.ZipFile(io.BytesIO(s3_bytes(aws.bucket, body["url"])))
+    names = archive.namelist()
+    assert "project.json" in names
+    assert sum(n.startswith("speech/") for n in names) == 2
+    assert {"bed/intro.flac", "bed/outro.flac"} <= set(names)
+
+    status, again = call(
+        api, lambda_context, "GET", "/file/sound", org.api_key, query={"scriptId": spoken_script}
+    )
+    assert status == 200 and again["url"]

@@ -143,3 +143,28 @@ def track(token: str, event: str) -> Response[str]:
 
     mastering_service.record_tracking_event(services(), token, event)
     return Response(status_code=204, body="")
+
+
+# ---------------------------------------------------------------- sound projects
+@router.post("/sound")
+def create_sound_project() -> dict[str, str]:
+    from audiofn.services.sound_projects import create_sound_project as create
+
+    body = router.current_event.json_body or {}
+    script_id, template = body.get("scriptId"), body.get("backgroundTrackId")
+    if not isinstance(script_id, str) or not script_id:
+        raise InvalidInput("scriptId is required", field="scriptId")
+    if not isinstance(template, str) or not template:
+        raise InvalidInput("backgroundTrackId is required", field="backgroundTrackId")
+    return {"url": create(services(), org_id(router), script_id, template)}
+
+
+@router.get("/file/sound")
+@router.get("/sound")
+def retrieve_sound_project() -> dict[str, str]:
+    from audiofn.services.sound_projects import retrieve_sound_project as retrieve
+
+    script_id = query(router).get("scriptId")
+    if not script_id:
+        raise InvalidInput("scriptId is required", field="scriptId")
+    return {"url": retrieve(services(), org_id(router), script_id)}
