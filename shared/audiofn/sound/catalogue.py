@@ -69,7 +69,7 @@ TEMPLATES: Mapping[str, SoundTemplate] = MappingProxyType(
                 tempo=112,
                 tags=("business", "positive", "guitar", "piano", "presentation", "brand"),
                 key="C major",
-                phrase_bars=2,
+                phrase_bars=1,
                 seed=2202,
             ),
             SoundTemplate(
@@ -81,7 +81,7 @@ TEMPLATES: Mapping[str, SoundTemplate] = MappingProxyType(
                 tempo=126,
                 tags=("energetic", "dance", "summer", "fun", "advertising", "electronic"),
                 key="G major",
-                phrase_bars=2,
+                phrase_bars=1,
                 seed=3303,
             ),
             SoundTemplate(
@@ -93,7 +93,7 @@ TEMPLATES: Mapping[str, SoundTemplate] = MappingProxyType(
                 tempo=84,
                 tags=("trailer", "dramatic", "orchestral", "strings", "documentary", "emotional"),
                 key="D minor",
-                phrase_bars=2,
+                phrase_bars=1,
                 seed=4404,
             ),
             SoundTemplate(
@@ -105,7 +105,7 @@ TEMPLATES: Mapping[str, SoundTemplate] = MappingProxyType(
                 tempo=120,
                 tags=("breaking", "headlines", "journalism", "tension", "broadcast", "ticker"),
                 key="E minor",
-                phrase_bars=2,
+                phrase_bars=1,
                 seed=5505,
             ),
             SoundTemplate(
@@ -117,7 +117,7 @@ TEMPLATES: Mapping[str, SoundTemplate] = MappingProxyType(
                 tempo=80,
                 tags=("hip-hop", "study", "relaxed", "vinyl", "jazzy", "late night"),
                 key="C major",
-                phrase_bars=2,
+                phrase_bars=1,
                 seed=6606,
             ),
         )

@@ -1,0 +1,130 @@
+"""VAST 4.2 audio ads, validated against the IAB schema with lxml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lxml import etree
+
+from audiofn.audio import Audio
+from audiofn.codecs import decode, encode
+from audiofn.vast import (
+    QUARTILE_EVENTS,
+    AudioAd,
+    build_vast,
+    format_duration,
+    parse_duration,
+    safe_uri,
+)
+
+SCHEMA_DIR = Path("/work/shared/vast")
+NS = {"v": "http://www.iab.com/VAST"}
+
+
+@pytest.fixture(scope="module")
+def schema() -> etree.XMLSchema:
+    path = SCHEMA_DIR / "vast_4.2.xsd"
+    if not path.is_file():
+        pytest.skip(f"{path} is not available")
+    return etree.XMLSchema(etree.parse(str(path)))
+
+
+def ad(**overrides: object) -> AudioAd:
+    values: dict[str, object] = {
+        "ad_id": "job-7f3a",
+        "title": "Spring sale at Fish & Chips",
+        "media_url": "https://media.example.com/public/org-1/job-7f3a.mp3",
+        "duration_seconds": 31.0024,
+        "bitrate_kbps": 128,
+        "tracking_url": "https://api.example.com/track/job-7f3a/{event}",
+    }
+    values.update(overrides)
+    return AudioAd(**values)  # type: ignore[arg-type]
+
+
+def parse(document: str) -> etree._Element:
+    return etree.fromstring(document.encode("utf-8"))
+
+
+def test_document_validates_against_the_vast_4_2_schema(schema: etree.XMLSchema) -> None:
+    document = build_vast(
+        ad(advertiser="ACME", description="A test ad", file_size=498_000, ad_system_version="1.0")
+    )
+    root = parse(document)
+    assert schema.validate(root), schema.error_log
+    minimal = parse(build_vast(ad(error_url=False)))
+    assert schema.validate(minimal), schema.error_log
+
+
+def test_audio_inline_ad_content() -> None:
+    root = parse(build_vast(ad()))
+    assert root.get("version") == "4.2"
+    ad_node = root.find("v:Ad", NS)
+    assert ad_node is not None and ad_node.get("adType") == "audio"
+    inline = ad_node.find("v:InLine", NS)
+    assert inline is not None
+    assert inline.findtext("v:AdSystem", namespaces=NS) == "audiofn"
+    assert inline.findtext("v:AdTitle", namespaces=NS) == "Spring sale at Fish & Chips"
+    assert inline.findtext("v:AdServingId", namespaces=NS) == "job-7f3a"
+    impression = inline.findtext("v:Impression", namespaces=NS)
+    assert impression == "https://api.example.com/track/job-7f3a/impression"
+    creative = inline.find("v:Creatives/v:Creative", NS)
+    assert creative is not None
+    assert creative.find("v:UniversalAdId", NS) is not None
+    assert creative.find("v:UniversalAdId", NS).get("idRegistry") == "audiofn"  # type: ignore[union-attr]
+    linear = creative.find("v:Linear", NS)
+    assert linear is not None
+    assert linear.findtext("v:Duration", namespaces=NS) == "00:00:31.002"
+    media = linear.find("v:MediaFiles/v:MediaFile", NS)
+    assert media is not None
+    assert media.get("delivery") == "progressive" and media.get("type") == "audio/mpeg"
+    assert (media.get("width"), media.get("height"), media.get("bitrate")) == ("0", "0", "128")
+    assert media.text == "https://media.example.com/public/org-1/job-7f3a.mp3"
+    tracking = {t.get("event"): t.text for t in linear.findall("v:TrackingEvents/v:Tracking", NS)}
+    assert list(tracking) == list(QUARTILE_EVENTS)
+    assert tracking["midpoint"] == "https://api.example.com/track/job-7f3a/midpoint"
+
+
+def test_tracking_urls_from_a_function_and_unsafe_characters(schema: etree.XMLSchema) -> None:
+    document = build_vast(
+        ad(
+            tracking_url=lambda event: f"https://t.example.com/e?ad=job 7&event={event}&cb=[CB]",
+            media_url="https://media.example.com/public/my file.mp3",
+        )
+    )
+    root = parse(document)
+    assert schema.validate(root), schema.error_log
+    urls = [t.text for t in root.iter("{http://www.iab.com/VAST}Tracking")]
+    assert urls[0] == "https://t.example.com/e?ad=job%207&event=start&cb=%5BCB%5D"
+    assert "my%20file.mp3" in document
+    assert safe_uri("https://x.example/a%20b?q=1") == "https://x.example/a%20b?q=1"
+
+
+def test_duration_format_to_the_millisecond() -> None:
+    assert format_duration(0.0) == "00:00:00.000"
+    assert format_duration(59.9996) == "00:01:00.000"
+    assert format_duration(3723.0456) == "01:02:03.046"
+    assert parse_duration("01:02:03.046") == pytest.approx(3723.046)
+    with pytest.raises(ValueError):
+        format_duration(-1.0)
+    with pytest.raises(ValueError):
+        build_vast(ad(bitrate_kbps=0))
+
+
+def test_duration_matches_the_encoded_file(schema: etree.XMLSchema) -> None:
+    # Given a real MP3 of an odd length (not a whole number of milliseconds or MP3 frames)
+    rate = 44_100
+    t = np.arange(rate * 7 + 1234) / rate
+    tone = (0.2 * np.sin(2 * np.pi * 440.0 * t)).astype(np.float32)
+    data = encode(Audio(np.stack([tone, tone], axis=1), rate), "mp3", bitrate_kbps=128)
+    decoded = decode(data)
+    # When its VAST is built from the file's duration
+    root = parse(build_vast(ad(duration_seconds=decoded.duration, file_size=len(data))))
+    assert schema.validate(root), schema.error_log
+    duration = root.findtext(".//v:Duration", namespaces=NS)
+    # Then: the Duration is the file's duration to the millisecond
+    assert duration is not None
+    assert abs(parse_duration(duration) - decoded.duration) <= 0.0005
+    assert abs(decoded.duration - len(t) / rate) <= 0.0005
