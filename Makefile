@@ -9,7 +9,7 @@ SDK085 := .venv-apiaudio085
 # aws-sam-cli pins its own boto/flask versions; it gets its own env too.
 SAMENV := .venv-sam
 
-.PHONY: run test bench lint fmt clean
+.PHONY: run test bench lint fmt clean reset
 
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ $(SAMENV)/.installed:
 ## make run: start the whole system locally (moto, HTTP gateway, pollers) on AUDIOFN_PORT (3000)
 run: $(VENV)/.run-installed
 	$(PY) -m audiofn.cli run
+
+## make reset: forget the local S3, SQS and DynamoDB state (keeps the keys; asks first)
+reset: $(VENV)/.run-installed
+	$(PY) -m audiofn.cli reset-data
 
 ## make test: the whole suite
 test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed

@@ -2,6 +2,7 @@
 
 audiofn run                  start everything from template.yaml (what `make run` does)
 audiofn create-org NAME      create an organisation through the admin API
+audiofn reset-data           forget the local S3, SQS and DynamoDB state (keeps the keys)
 """
 
 from __future__ import annotations
@@ -45,7 +46,82 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("AUDIOFN_ADMIN_KEY"),
         help="admin key (default: AUDIOFN_ADMIN_KEY)",
     )
+
+    reset = commands.add_parser(
+        "reset-data",
+        help="delete the local runtime's S3, SQS and DynamoDB state (stop the runtime first)",
+    )
+    reset.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the data directory (default: AUDIOFN_DATA_DIR, else ./.audiofn-data)",
+    )
+    reset.add_argument(
+        "--all",
+        action="store_true",
+        help="delete the whole data directory, the saved keys included",
+    )
+    reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     return parser
+
+
+def reset_data_command(args: argparse.Namespace) -> int:
+    import shutil
+
+    from audiofn.local.keys import KEYS_FILE
+    from audiofn.local.settings import DEFAULT_DATA_DIR
+    from audiofn.local.state_store import (
+        LOCK_FILE,
+        STATE_FILE,
+        data_dir_holder,
+        remove_state,
+        state_files,
+    )
+
+    ours = {KEYS_FILE, LOCK_FILE, "runtime.log"}
+    ours |= {STATE_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal")}
+
+    data_dir = (
+        args.data_dir or Path(os.environ.get("AUDIOFN_DATA_DIR") or DEFAULT_DATA_DIR)
+    ).resolve()
+    if not data_dir.is_dir():
+        print(f"audiofn: {data_dir} does not exist; nothing to reset")
+        return 0
+    holder = data_dir_holder(data_dir)
+    if holder is not None:
+        print(
+            f"audiofn: a runtime (pid {holder}) is using {data_dir}; stop it first",
+            file=sys.stderr,
+        )
+        return 1
+    what = "everything (keys included) in" if args.all else "the S3, SQS and DynamoDB state in"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"audiofn: this deletes {what} {data_dir}; add --yes", file=sys.stderr)
+            return 2
+        answer = input(f"Delete {what} {data_dir}? [y/N] ")
+        if answer.strip().lower() not in {"y", "yes"}:
+            return 1
+    if args.all:
+        others = sorted(p.name for p in data_dir.iterdir() if p.name not in ours)
+        if others:
+            # Not (only) ours: AUDIOFN_DATA_DIR may point somewhere it should not.
+            print(
+                f"audiofn: {data_dir} holds files the runtime did not write "
+                f"({', '.join(others[:5])}); not deleting it",
+                file=sys.stderr,
+            )
+            return 1
+        shutil.rmtree(data_dir)
+        print(f"removed {data_dir}")
+        return 0
+    if not state_files(data_dir):
+        print(f"no local state in {data_dir}")
+        return 0
+    for path in remove_state(data_dir):
+        print(f"removed {path}")
+    return 0
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -55,6 +131,7 @@ def run_command(args: argparse.Namespace) -> int:
     from audiofn.local.logs import ROOT_LOGGER
     from audiofn.local.runtime import LocalRuntime
     from audiofn.local.settings import RuntimeSettings
+    from audiofn.local.state_store import StateFormatError
 
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=logging.WARNING, format=log_format)
@@ -74,7 +151,14 @@ def run_command(args: argparse.Namespace) -> int:
             environ, template_path=args.template, bootstrap=not args.no_bootstrap
         )
         LocalRuntime(settings).run()
-    except (BootstrapError, TemplateError, FileNotFoundError, OSError, ValueError) as error:
+    except (
+        BootstrapError,
+        StateFormatError,
+        TemplateError,
+        FileNotFoundError,
+        OSError,
+        ValueError,
+    ) as error:
         print(f"audiofn: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -108,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run_command(args)
+    if args.command == "reset-data":
+        return reset_data_command(args)
     return create_org_command(args)
 
 

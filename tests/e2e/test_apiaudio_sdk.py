@@ -67,20 +67,20 @@ def test_sections_audience_and_org_with_sdk_0_17_1(runtime, transcriber, tmp_pat
     apiaudio.Speech.create(
         scriptId=script["scriptId"],
         voice="joe",
-        audience=[{"username": "Antonio", "location": "London"}],
+        audience=[{"username": "Maria", "location": "London"}],
         sections={"bye": {"speed": 120, "silence_padding": 300}},
     )
     urls = apiaudio.Speech.retrieve(
-        scriptId=script["scriptId"], section="hello", parameters={"username": "Antonio"}
+        scriptId=script["scriptId"], section="hello", parameters={"username": "Maria"}
     )
-    assert list(urls) == ["hello|location=London|username=Antonio"]
+    assert list(urls) == ["hello|location=London|username=Maria"]
 
     files = apiaudio.Speech.download(scriptId=script["scriptId"], destination=str(tmp_path))
     texts = {
         Path(f).name.split("__")[0]: transcriber.transcribe(decode(Path(f).read_bytes())).text
         for f in files
     }
-    assert word_error_rate("hello antonio welcome to the show", texts["hello"]) < 0.2
+    assert word_error_rate("hello maria welcome to the show", texts["hello"]) < 0.34
     assert word_error_rate("goodbye from london", texts["bye"]) < 0.34  # one word in three
 
     assert "e2e" in apiaudio.Script.Directory.list_projects()

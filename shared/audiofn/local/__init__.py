@@ -7,6 +7,8 @@ drift. Modules, in the order the runtime uses them:
 - `cfn_yaml`, `template_model`, `sam_globals`: read the template into a typed model
 - `intrinsics`, `resources`, `naming`: resolve `!Ref`/`!GetAtt`/`!Sub` to local values
 - `aws_server`, `provisioning`: moto on 127.0.0.1 with every queue, bucket and table
+- `durable_moto`, `moto_state`, `state_store`: moto's state kept in the data directory, every
+  answered write saved first, restored at the next start
 - `environment`, `keys`: the process environment and the bootstrap keys
 - `handlers`, `lambda_context`: import handlers and invoke them like Lambda
 - `workers`: HTTP-triggered functions in worker processes, one event per process at a time

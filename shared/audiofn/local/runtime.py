@@ -13,6 +13,11 @@ processes let requests run concurrently all the same. SQS-triggered functions ru
 threads here, each with its own import of the handler (`handlers.FunctionPool`). On SIGINT or
 SIGTERM the gateway stops taking requests, in-flight work finishes within the shutdown budget,
 and the workers exit (or are stopped when the budget is spent).
+
+State is durable (see `aws_server`, `durable_moto`): moto restores the data directory before
+provisioning, and every write is saved before it is answered, so stopping has nothing left
+to flush. Queue messages still in flight when the budget is spent (or at a crash) are
+delivered again after the next start; the handlers are idempotent.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from audiofn.local.gateway import HttpApiGateway, build_gateway_app, cors_middle
 from audiofn.local.handlers import FunctionPool
 from audiofn.local.keys import LocalKeys, resolve_keys, run_bootstrap
 from audiofn.local.logs import runtime_logger
+from audiofn.local.moto_state import RestoreSummary
 from audiofn.local.resources import LocalResources, build_resolver, function_name
 from audiofn.local.routes import RouteTable
 from audiofn.local.settings import RuntimeSettings
@@ -245,6 +251,9 @@ class LocalRuntime:
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         self.begin_shutdown()
 
+    def _state_line(self) -> str:
+        return _restored_line(self.aws.restored if self.aws.state_path else None)
+
     def banner(self) -> str:
         """What a developer needs to use the running system, printed once at start."""
         template, resources = self.template, self.resources
@@ -261,7 +270,7 @@ class LocalRuntime:
             lines.append("  keys          none (bootstrap skipped)")
         lines += [
             f"  aws endpoint  {resources.endpoint_url}  (moto: S3, SQS, DynamoDB)",
-            f"  data dir      {self.settings.data_dir}",
+            f"  data dir      {self.settings.data_dir}  ({self._state_line()})",
             f"  template      {template.path}",
         ]
         for logical_id, spec in template.functions.items():
@@ -273,6 +282,14 @@ class LocalRuntime:
             lines.append(f"  function      {logical_id}: {served}")
         lines.append("  stop with Ctrl+C")
         return "\n".join(lines)
+
+
+def _restored_line(restored: RestoreSummary | None) -> str:
+    if restored is None:
+        return "state in memory only"
+    if restored.empty:
+        return "new: S3, SQS and DynamoDB state is kept here across restarts"
+    return f"restored {restored.describe()} in {restored.seconds:.1f} s"
 
 
 def _warn_about_unserved_triggers(template: Template) -> None:

@@ -1,11 +1,14 @@
 """Start `python -m audiofn.cli run` as a child process and wait until it is ready.
 
 Used by the end-to-end tests and the benchmark, which drive the runtime over HTTP exactly
-as a user does after `make run`.
+as a user does after `make run`, and by the restart tests, which stop it (SIGTERM) or crash
+it (SIGKILL of its whole process group) and start it again on the same data directory:
+pass the same `AUDIOFN_API_KEY`/`AUDIOFN_ADMIN_KEY` as keyword arguments to keep the keys.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -34,13 +37,36 @@ class RunningRuntime:
     admin_key: str
     log_path: Path
     process: subprocess.Popen[bytes]
+    ready_seconds: float = 0.0  # from the spawn to the first 200 of /health
+
+    def stop(self, timeout: float = 20) -> float:
+        """SIGTERM, as Ctrl+C or a service manager would; the seconds until it exited."""
+        started = time.monotonic()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                raise
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        """SIGKILL the runtime and every process of its group (HTTP workers included)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
 
 @contextmanager
 def start_runtime(
     data_dir: Path, *, cwd: Path, ready_seconds: float = 120, **extra_env: str
 ) -> Iterator[RunningRuntime]:
-    """A runtime on free ports with fresh keys, stopped with SIGTERM when the block ends."""
+    """A runtime on free ports, fresh keys unless given, stopped with SIGTERM at the end.
+
+    The runtime leads its own process group, so `RunningRuntime.kill()` crashes it whole.
+    Its output is appended to `data_dir/runtime.log` (restarts add to it).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -54,32 +80,33 @@ def start_runtime(
     }
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "runtime.log"
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
+        started = time.monotonic()
         process = subprocess.Popen(
             [sys.executable, "-m", "audiofn.cli", "run"],
             cwd=cwd,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running = RunningRuntime(
+            url=f"http://127.0.0.1:{port}",
+            api_key=env["AUDIOFN_API_KEY"],
+            admin_key=env["AUDIOFN_ADMIN_KEY"],
+            log_path=log_path,
+            process=process,
         )
         try:
-            url = f"http://127.0.0.1:{port}"
-            _wait_until_ready(url, process, log_path, ready_seconds)
-            yield RunningRuntime(
-                url=url,
-                api_key=env["AUDIOFN_API_KEY"],
-                admin_key=env["AUDIOFN_ADMIN_KEY"],
-                log_path=log_path,
-                process=process,
-            )
+            _wait_until_ready(running.url, process, log_path, ready_seconds)
+            running.ready_seconds = time.monotonic() - started
+            yield running
         finally:
             if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    running.stop()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # nothing of the group outlives it
 
 
 def _wait_until_ready(
@@ -97,4 +124,4 @@ def _wait_until_ready(
         if time.monotonic() > deadline:
             process.kill()
             raise RuntimeError(f"the runtime was not ready in {seconds:.0f} s")
-        time.sleep(0.25)
+        time.sleep(0.1)
