@@ -111,7 +111,7 @@ def group_alive(pgid: int) -> bool:
 # ---------------------------------------------------------------------- a clean restart
 
 
-def test_a_clean_restart_keeps_orgs_keys_scripts_and_speech(tmp_path: Path) -> None:
+def test_a_clean_restart_keeps_orgs_keys_scripts_speech_and_masters(tmp_path: Path) -> None:
     data_dir, keys = tmp_path / "data", fixed_keys()
     audience = [{"name": "Ada"}, {"name": "Grace"}, {"name": "Linus"}]
 
@@ -142,6 +142,15 @@ def test_a_clean_restart_keeps_orgs_keys_scripts_and_speech(tmp_path: Path) -> N
         assert speech["status"] == "done" and speech["files"] == 6
         urls = call(first, "GET", f"/speech?scriptId={scripts[0]['scriptId']}", org_key).json()
         files = download_all(urls)
+        mastering = {
+            "scriptId": scripts[0]["scriptId"],
+            "soundTemplate": "news",
+            "endFormat": "wav",
+            "audience": [audience[0]],
+        }
+        master = call(first, "POST", "/mastering", org_key, json=mastering).json()
+        assert master["status"] == "done"
+        master_bytes = httpx.get(master["url"], timeout=60).content
         default_org = call(first, "GET", "/org", first.api_key).json()
         listed_keys = call(first, "GET", "/keys", org_key).json()
         listed_scripts = call(first, "GET", "/script", org_key).json()
@@ -167,6 +176,11 @@ def test_a_clean_restart_keeps_orgs_keys_scripts_and_speech(tmp_path: Path) -> N
         urls_after = call(second, "GET", f"/speech?scriptId={scripts[0]['scriptId']}", org_key)
         assert set(urls_after.json()) == set(urls)
         assert download_all(urls_after.json()) == files
+        # and so is the master, with its report
+        query = {"scriptId": scripts[0]["scriptId"], "name": "Ada", "endFormat": "wav"}
+        master_after = call(second, "GET", "/mastering", org_key, params=query).json()
+        assert httpx.get(master_after["url"], timeout=60).content == master_bytes
+        assert master_after["report"] == master["report"]
         # and the admin key still creates organisations
         admin = {"Authorization": f"Bearer {second.admin_key}"}
         call(second, "POST", "/admin/orgs", headers=admin, json={"name": "Beta"}, expect=201)
