@@ -81,3 +81,14 @@ def test_sam_validate_catches_a_broken_template(sam_home, tmp_path):
     )
     result = sam_validate(broken, sam_home, "--lint")
     assert result.returncode != 0
+
+
+def test_samconfig_has_dev_and_prod_environments() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())
+
+    for environment in ("default", "prod"):
+        deploy = config[environment]["deploy"]["parameters"]
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        assert "Stage=" in deploy["parameter_overrides"]
