@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+
+from pydantic import BaseModel
 
 from audiofn.errors import JobFailed, NotFound
 from audiofn.models.records import JobKind, JobRecord, ScriptRecord
 from audiofn.services.context import Services
+from audiofn.storage.queues import send_messages
 
 WAIT_POLL_SECONDS = 0.1
 
@@ -17,6 +21,42 @@ class JobPending(Exception):
     def __init__(self, job: JobRecord) -> None:
         super().__init__(f"{job.kind} job {job.job_id} is {job.status}")
         self.job = job
+
+
+def start_job(
+    services: Services,
+    *,
+    kind: JobKind,
+    job_id: str,
+    org_id: str,
+    script_id: str,
+    prefix: str,
+    manifest: Sequence[BaseModel],
+    tasks: Sequence[BaseModel],
+) -> JobRecord:
+    """Store the manifest, then the job, point the script at it, then enqueue its tasks.
+
+    In that order, so a task never runs before the records it reads exist.
+    """
+    manifest_key = prefix + "manifest.json"
+    services.media.put_json(manifest_key, [entry.model_dump() for entry in manifest])
+    job = JobRecord(
+        job_id=job_id,
+        kind=kind,
+        org_id=org_id,
+        script_id=script_id,
+        total=len(tasks),
+        manifest_key=manifest_key,
+    )
+    services.table.put_job(job)
+    services.table.set_latest_job(org_id, script_id, job_id, kind)
+    queue = (
+        services.settings.speech_queue_url
+        if kind == "speech"
+        else services.settings.mastering_queue_url
+    )
+    send_messages(queue, tasks)
+    return job
 
 
 def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -> JobRecord:

@@ -13,11 +13,10 @@ from audiofn.models.messages import MasteringTask
 from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
-from audiofn.services.jobs import latest_job, raise_if_unfinished
+from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
 from audiofn.services.scripts import get_script
 from audiofn.services.speech import ManifestEntry
 from audiofn.storage.media import org_prefix
-from audiofn.storage.queues import send_messages
 
 DEFAULT_PRESET = "podcast"
 TRACKING_EVENTS = (
@@ -153,20 +152,16 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 title=f"{script.project_name} / {script.script_name}",
             )
         )
-    manifest_key = prefix + "manifest.json"
-    services.media.put_json(manifest_key, [m.model_dump() for m in manifest])
-    job = JobRecord(
-        job_id=job_id,
+    return start_job(
+        services,
         kind="mastering",
+        job_id=job_id,
         org_id=org_id,
         script_id=script.script_id,
-        total=len(tasks),
-        manifest_key=manifest_key,
+        prefix=prefix,
+        manifest=manifest,
+        tasks=tasks,
     )
-    services.table.put_job(job)
-    services.table.set_latest_job(org_id, script.script_id, job_id, "mastering")
-    send_messages(services.settings.mastering_queue_url, tasks)
-    return job
 
 
 def retrieve_mastering(

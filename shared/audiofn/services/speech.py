@@ -14,10 +14,9 @@ from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.scripts import check_audience_values, parse_script
 from audiofn.services.context import Services
-from audiofn.services.jobs import latest_job, raise_if_unfinished
+from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
 from audiofn.services.scripts import get_script
 from audiofn.storage.media import org_prefix
-from audiofn.storage.queues import send_messages
 from audiofn.tts.catalogue import UnknownVoice, resolve_voice
 
 DEFAULT_VOICE = "Joanna"  # the protocol's documented default; see the README for how it resolves
@@ -128,19 +127,16 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                 )
             )
 
-    manifest_key = prefix + "manifest.json"
-    services.media.put_json(manifest_key, [entry.model_dump() for entry in manifest])
-    job = JobRecord(
+    return start_job(
+        services,
+        kind="speech",
         job_id=job_id,
         org_id=org_id,
         script_id=script.script_id,
-        total=len(tasks),
-        manifest_key=manifest_key,
+        prefix=prefix,
+        manifest=manifest,
+        tasks=tasks,
     )
-    services.table.put_job(job)
-    services.table.set_latest_job(org_id, script.script_id, job_id, "speech")
-    send_messages(services.settings.speech_queue_url, tasks)
-    return job
 
 
 def retrieve_speech(
