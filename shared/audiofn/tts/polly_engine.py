@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
@@ -75,22 +75,28 @@ class PollyEngine:
         if speed <= 0:
             raise SynthesisError(f"speed must be positive, got {speed}")
         rate = round(min(max(speed * 100, MIN_RATE), MAX_RATE))
-        pcm = b"".join(self._call(piece, voice, rate) for piece in split_text(text))
-        samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
-        return Audio(samples=samples.astype(np.float32) / 32768.0, sample_rate=SAMPLE_RATE)
+        pieces = []
+        for piece in split_text(text):
+            if rate != 100:
+                ssml = f'<speak><prosody rate="{rate}%">{escape(piece)}</prosody></speak>'
+                pieces.append(self._call(ssml, "ssml", voice))
+            else:
+                pieces.append(self._call(piece, "text", voice))
+        return _pcm_audio(b"".join(pieces))
 
-    def _call(self, text: str, voice: Voice, rate: int) -> bytes:
+    def synthesize_ssml(self, documents: Iterable[str], voice: Voice) -> Audio:
+        """Speak SSML documents one after another (each within Polly's size limit)."""
+        return _pcm_audio(b"".join(self._call(ssml, "ssml", voice) for ssml in documents))
+
+    def _call(self, text: str, text_type: str, voice: Voice) -> bytes:
         request: dict[str, str] = {
             "Text": text,
-            "TextType": "text",
+            "TextType": text_type,
             "VoiceId": voice.engine_voice,
             "OutputFormat": "pcm",
             "SampleRate": str(SAMPLE_RATE),
             "Engine": "neural" if voice.neural else "standard",
         }
-        if rate != 100:
-            request["Text"] = f'<speak><prosody rate="{rate}%">{escape(text)}</prosody></speak>'
-            request["TextType"] = "ssml"
         try:
             response = self._client.synthesize_speech(**request)
             with response["AudioStream"] as stream:
@@ -105,3 +111,9 @@ class PollyEngine:
             raise SynthesisError(message) from error
         except BotoCoreError as error:  # no connection, no credentials, timeouts
             raise EngineUnavailable(f"Amazon Polly unreachable: {error}") from error
+
+
+def _pcm_audio(pcm: bytes) -> Audio:
+    """Polly's 16-bit little-endian PCM as float samples."""
+    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
+    return Audio(samples=samples.astype(np.float32) / 32768.0, sample_rate=SAMPLE_RATE)

@@ -581,42 +581,5 @@ def _without_pitch(segment: Segment) -> Segment:
 
 
 def _render_polly(engine: Any, document: Document, voice: Voice, speed: float) -> Audio:
-    import numpy as np
-
-    from audiofn.audio import Audio
-    from audiofn.tts.polly_engine import SAMPLE_RATE
-
-    pcm = b"".join(
-        _polly_call(engine, ssml, voice) for ssml in _polly_documents(document, speed, voice.neural)
-    )
-    samples = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2")
-    return Audio(samples=samples.astype(np.float32) / 32768.0, sample_rate=SAMPLE_RATE)
-
-
-def _polly_call(engine: Any, ssml: str, voice: Voice) -> bytes:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from audiofn.tts.base import EngineUnavailable
-    from audiofn.tts.polly_engine import _UNAVAILABLE_CODES, SAMPLE_RATE
-
-    try:
-        response = engine._client.synthesize_speech(
-            Text=ssml,
-            TextType="ssml",
-            VoiceId=voice.engine_voice,
-            OutputFormat="pcm",
-            SampleRate=str(SAMPLE_RATE),
-            Engine="neural" if voice.neural else "standard",
-        )
-        with response["AudioStream"] as stream:
-            return bytes(stream.read())
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        code = details.get("Code", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        message = f"Amazon Polly {code}: {details.get('Message', '')}"
-        if code in _UNAVAILABLE_CODES or status >= 500:
-            raise EngineUnavailable(message) from error
-        raise SynthesisError(message) from error
-    except BotoCoreError as error:
-        raise EngineUnavailable(f"Amazon Polly unreachable: {error}") from error
+    audio: Audio = engine.synthesize_ssml(_polly_documents(document, speed, voice.neural), voice)
+    return audio
