@@ -36,6 +36,41 @@ def load_event(name: str, **replacements: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+def http_event(
+    method: str,
+    path: str,
+    key: str | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An HTTP API v2 event for any route, shaped like the files in events/."""
+    event = load_event("api_no_key.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    if key is not None:
+        event["headers"]["x-api-key"] = key
+    if body is not None:
+        event["body"] = json.dumps(body)
+    if query:
+        event["queryStringParameters"] = query
+        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
+    return event
+
+
+def call_api(
+    api: ModuleType,
+    lambda_context: SimpleNamespace,
+    method: str,
+    path: str,
+    key: str | None = None,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+) -> tuple[int, Any]:
+    """Invoke the API function's handler; (status, decoded JSON body)."""
+    response = api.lambda_handler(http_event(method, path, key, body, query), lambda_context)
+    return response["statusCode"], json.loads(response.get("body") or "null")
+
+
 def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py afresh, as a cold start would."""
     path = ROOT / "functions" / name / "app.py"

@@ -8,6 +8,7 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
+from tests.conftest import http_event as request
 from tests.conftest import load_event, load_function
 
 
@@ -233,17 +234,6 @@ def test_speech_is_created_through_the_queue_and_retrieved(
     retrieve["queryStringParameters"] = {"scriptId": sid, "section": "bye", "username": "Elon"}
     status, one, _ = call(api, lambda_context, retrieve)
     assert status == 200 and list(one) == ["bye|location=Austin|username=Elon"]
-
-
-def request(method, path, key, body=None):
-    """An HTTP API v2 event for any route, shaped like the files in events/."""
-    event = load_event("api_no_key.json")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["http"]["method"] = method
-    event["headers"]["x-api-key"] = key
-    if body is not None:
-        event["body"] = json.dumps(body)
-    return event
 
 
 def test_keys_can_be_minted_listed_and_revoked(api, lambda_context, org):

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.conftest import load_event, load_function
+from tests.conftest import call_api as call
+from tests.conftest import load_function
 
 
 @pytest.fixture
 def api(aws):
     return load_function("api")
-
-
-def call(api, lambda_context, method, path, key, body=None, query=None):
-    event = load_event("api_no_key.json")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["http"]["method"] = method
-    event["headers"]["x-api-key"] = key
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if query:
-        event["queryStringParameters"] = query
-        event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in query.items())
-    response = api.lambda_handler(event, lambda_context)
-    return response["statusCode"], json.loads(response["body"] or "null")
 
 
 def test_words_are_registered_listed_and_deleted(api, lambda_context, org):

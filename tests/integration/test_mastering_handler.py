@@ -3,13 +3,13 @@ report, captions, public copy, VAST and its tracking beacons."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
-from tests.conftest import load_event, load_function
+from tests.conftest import call_api as call
+from tests.conftest import load_function
 
 pytestmark = pytest.mark.slow
 XSD = Path(__file__).resolve().parents[3] / "shared" / "vast" / "vast_4.2.xsd"
@@ -18,22 +18,6 @@ XSD = Path(__file__).resolve().parents[3] / "shared" / "vast" / "vast_4.2.xsd"
 @pytest.fixture
 def api(aws):
     return load_function("api")
-
-
-def call(api, lambda_context, method, path, key, body=None, query=None):
-    event = load_event("api_no_key.json")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["http"]["method"] = method
-    if key:
-        event["headers"]["x-api-key"] = key
-    else:
-        event["headers"].pop("x-api-key", None)
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if query:
-        event["queryStringParameters"] = query
-    response = api.lambda_handler(event, lambda_context)
-    return response["statusCode"], json.loads(response["body"] or "null")
 
 
 def s3_bytes(bucket, url):

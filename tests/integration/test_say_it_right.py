@@ -4,12 +4,12 @@ engines, Whisper listening to the result)."""
 from __future__ import annotations
 
 import io
-import json
 from urllib.parse import unquote, urlparse
 
 import pytest
 
-from tests.conftest import load_event, load_function
+from tests.conftest import call_api as call
+from tests.conftest import load_function
 
 
 @pytest.fixture
@@ -22,19 +22,6 @@ def transcriber():
     from audiofn.stt.whisper import get_transcriber
 
     return get_transcriber()
-
-
-def call(api, lambda_context, method, path, key, body=None, query=None):
-    event = load_event("api_no_key.json")
-    event["rawPath"] = event["requestContext"]["http"]["path"] = path
-    event["requestContext"]["http"]["method"] = method
-    event["headers"]["x-api-key"] = key
-    if body is not None:
-        event["body"] = json.dumps(body)
-    if query:
-        event["queryStringParameters"] = query
-    response = api.lambda_handler(event, lambda_context)
-    return response["statusCode"], json.loads(response["body"] or "null")
 
 
 def speak(api, lambda_context, org, drain, text, **speech):

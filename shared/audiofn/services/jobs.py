@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from audiofn.errors import JobFailed, NotFound
+from audiofn.errors import Conflict, JobFailed, NotFound
 from audiofn.models.records import JobKind, JobRecord, ScriptRecord
 from audiofn.services.context import Services
 from audiofn.storage.queues import send_messages
@@ -84,6 +84,16 @@ def latest_job(services: Services, org_id: str, script: ScriptRecord, kind: JobK
             f"no {kind} has been created for script '{script.script_id}'", field="scriptId"
         )
     return job
+
+
+def speech_of(services: Services, org_id: str, script: ScriptRecord) -> JobRecord:
+    """The script's latest speech job, which work built on speech needs (409 without one)."""
+    try:
+        return latest_job(services, org_id, script, "speech")
+    except NotFound as exc:
+        raise Conflict(
+            "no speech for this script yet: create speech first (POST /speech)", field="scriptId"
+        ) from exc
 
 
 def raise_if_unfinished(job: JobRecord) -> None:

@@ -13,8 +13,9 @@ from audiofn.models.messages import MasteringTask
 from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
-from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
+from audiofn.services.jobs import latest_job, raise_if_unfinished, speech_of, start_job
 from audiofn.services.scripts import get_script
+from audiofn.services.sound_library import check_template
 from audiofn.services.speech import ManifestEntry
 from audiofn.storage.media import org_prefix
 
@@ -46,16 +47,12 @@ class MasterEntry(BaseModel):
 def create_mastering(services: Services, org_id: str, request: CreateMasteringRequest) -> JobRecord:
     """Validate everything up front, then enqueue one task per listener."""
     from audiofn.mastering import PRESETS
-    from audiofn.sound.catalogue import TEMPLATES
 
     script = get_script(services, org_id, request.scriptId)
     template = request.soundTemplate or request.backgroundTrackId
-    if template is not None and template.strip().lower() not in TEMPLATES:
+    if template is not None:
         field = "soundTemplate" if request.soundTemplate else "backgroundTrackId"
-        raise InvalidInput(
-            f"{field}: unknown sound template '{template}'; choose one of: {', '.join(TEMPLATES)}",
-            field=field,
-        )
+        template = check_template(template, field)
     preset = (request.masteringPreset or DEFAULT_PRESET).strip().lower()
     if preset not in PRESETS:
         raise InvalidInput(
@@ -78,12 +75,7 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
     if request.vast and not any(f.startswith("mp3") for f in formats):
         formats.append("mp3")  # VAST's MediaFile is audio/mpeg
 
-    try:
-        speech = latest_job(services, org_id, script, "speech")
-    except NotFound as exc:
-        raise Conflict(
-            "no speech for this script yet: create speech first (POST /speech)", field="scriptId"
-        ) from exc
+    speech = speech_of(services, org_id, script)
     if speech.status != "done":
         raise Conflict(
             f"the script's speech is {speech.status}: master it once it is done", field="scriptId"
@@ -142,7 +134,7 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 task_index=index,
                 section_keys=[by_section[name].s3_key for name in section_order],
                 section_texts=[by_section[name].text for name in section_order],
-                sound_template=template.strip().lower() if template else None,
+                sound_template=template,
                 preset=preset,
                 formats=formats,
                 output_prefix=prefix,

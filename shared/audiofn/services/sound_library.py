@@ -17,6 +17,20 @@ LIBRARY_PREFIX = "sound/templates/"
 SNIPPET_SECONDS = 15.0
 
 
+def check_template(value: str, field: str) -> str:
+    """The template's canonical name, or a 400 listing the valid names."""
+    from audiofn.errors import InvalidInput
+    from audiofn.sound.catalogue import TEMPLATES
+
+    name = value.strip().lower()
+    if name not in TEMPLATES:
+        raise InvalidInput(
+            f"{field}: unknown sound template '{value}'; choose one of: {', '.join(TEMPLATES)}",
+            field=field,
+        )
+    return name
+
+
 def template_prefix(name: str) -> str:
     return f"{LIBRARY_PREFIX}{name}/"
 

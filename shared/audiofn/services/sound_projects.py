@@ -7,11 +7,11 @@ import io
 import json
 import zipfile
 
-from audiofn.errors import Conflict, InvalidInput, NotFound
+from audiofn.errors import Conflict, NotFound
 from audiofn.services.context import Services
-from audiofn.services.jobs import latest_job, raise_if_unfinished
+from audiofn.services.jobs import raise_if_unfinished, speech_of
 from audiofn.services.scripts import get_script
-from audiofn.services.sound_library import template_prefix
+from audiofn.services.sound_library import check_template, template_prefix
 from audiofn.services.speech import ManifestEntry
 from audiofn.storage.media import org_prefix
 
@@ -21,22 +21,9 @@ def project_key(org_id: str, script_id: str) -> str:
 
 
 def create_sound_project(services: Services, org_id: str, script_id: str, template: str) -> str:
-    from audiofn.sound.catalogue import TEMPLATES
-
-    name = template.strip().lower()
-    if name not in TEMPLATES:
-        raise InvalidInput(
-            f"backgroundTrackId: unknown sound template '{template}'; choose one of: "
-            f"{', '.join(TEMPLATES)}",
-            field="backgroundTrackId",
-        )
+    name = check_template(template, "backgroundTrackId")
     script = get_script(services, org_id, script_id)
-    try:
-        speech = latest_job(services, org_id, script, "speech")
-    except NotFound as exc:
-        raise Conflict(
-            "no speech for this script yet: create speech first", field="scriptId"
-        ) from exc
+    speech = speech_of(services, org_id, script)
     raise_if_unfinished(speech)
     media = services.media
     stems_prefix = template_prefix(name)
