@@ -1,4 +1,8 @@
-"""Pronunciation dictionaries: the 0.17.1 SDK's `Lexi` calls."""
+"""Pronunciation dictionaries: the 0.17.1 SDK's `Lexi` calls.
+
+The dictionary service is imported in each route: it loads the SSML and normalisation
+modules (num2words, xml), about 100 ms the other routes should not pay at cold start.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from audiofn.api.deps import org_id, query, services
-from audiofn.services import dictionaries
 
 router = Router()
 
 
 @router.put("/diction/custom/item")
 def register_custom_word() -> dict[str, Any]:
+    from audiofn.services import dictionaries
+
     body = router.current_event.json_body or {}
     entry = dictionaries.entry_from_request(
         body.get("word"),
@@ -28,6 +33,8 @@ def register_custom_word() -> dict[str, Any]:
 
 @router.get("/diction/custom/item")
 def list_custom_words() -> list[dict[str, str]]:
+    from audiofn.services import dictionaries
+
     params = query(router)
     entries = dictionaries.list_words(
         services(), org_id(router), params.get("lang"), params.get("specialization")
@@ -37,6 +44,8 @@ def list_custom_words() -> list[dict[str, str]]:
 
 @router.delete("/diction/custom/item")
 def delete_custom_word() -> dict[str, str]:
+    from audiofn.services import dictionaries
+
     params = query(router)
     dictionaries.delete_word(
         services(),
@@ -50,6 +59,8 @@ def delete_custom_word() -> dict[str, str]:
 
 @router.get("/diction/custom")
 def list_custom_dicts() -> list[dict[str, object]]:
+    from audiofn.services import dictionaries
+
     entries = dictionaries.org_lexicon(services(), org_id(router))
     counts: dict[tuple[str, str], int] = {}
     for entry in entries:
