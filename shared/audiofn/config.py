@@ -25,6 +25,7 @@ class CommonSettings(_EnvSettings):
     media_bucket: str = Field(alias="AUDIOFN_MEDIA_BUCKET")
     speech_queue_url: str = Field(alias="AUDIOFN_SPEECH_QUEUE_URL")
     mastering_queue_url: str = Field("", alias="AUDIOFN_MASTERING_QUEUE_URL")
+    webhook_queue_url: str = Field("", alias="AUDIOFN_WEBHOOK_QUEUE_URL")
     public_bucket: str = Field("", alias="AUDIOFN_PUBLIC_BUCKET")
     public_base_url: str = Field("", alias="AUDIOFN_PUBLIC_BASE_URL")
     api_url: str = Field("", alias="AUDIOFN_API_URL")

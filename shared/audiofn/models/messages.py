@@ -3,6 +3,8 @@ a script that may have changed since the message was sent."""
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -44,3 +46,21 @@ class MasteringTask(BaseModel):
     vast: bool = False
     captions: bool = True
     title: str
+
+
+WebhookEventType = Literal[
+    "speech.done", "mastering.done", "batch.done", "voice.ready", "job.failed"
+]
+
+
+class WebhookEvent(BaseModel):
+    """One event for an organisation's webhook; `event_id` is stable for the same occurrence,
+    so a re-run of the work that caused it sends nothing new to a receiver that got it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    event_id: str
+    type: WebhookEventType
+    created: str
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -83,3 +83,9 @@ class JobRecord(BaseModel):
     manifest_key: str
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
+
+
+class WebhookRecord(BaseModel):
+    url: str
+    secret: str
+    created_at: str = Field(default_factory=utc_now)
