@@ -121,7 +121,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
         monkeypatch.setenv("AUDIOFN_API_URL", "https://api.example.test")
         sqs = boto3.client("sqs")
         queues = {}
-        for name in ("speech", "mastering"):
+        for name in ("speech", "mastering", "inbox", "webhook"):
             dlq = sqs.create_queue(QueueName=f"audiofn-test-{name}-dlq")["QueueUrl"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
                 "Attributes"
@@ -135,6 +135,20 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
         queue = queues["speech"]
         monkeypatch.setenv("AUDIOFN_SPEECH_QUEUE_URL", queue)
         monkeypatch.setenv("AUDIOFN_MASTERING_QUEUE_URL", queues["mastering"])
+        monkeypatch.setenv("AUDIOFN_INBOX_QUEUE_URL", queues["inbox"])
+        monkeypatch.setenv("AUDIOFN_WEBHOOK_QUEUE_URL", queues["webhook"])
+        # The inbox bucket notifies its queue of new objects, as the template configures.
+        s3.create_bucket(Bucket="audiofn-test-inbox")
+        monkeypatch.setenv("AUDIOFN_INBOX_BUCKET", "audiofn-test-inbox")
+        inbox_arn = sqs.get_queue_attributes(QueueUrl=queues["inbox"], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        s3.put_bucket_notification_configuration(
+            Bucket="audiofn-test-inbox",
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": inbox_arn, "Events": ["s3:ObjectCreated:*"]}]
+            },
+        )
         boto3.client("dynamodb").create_table(
             TableName="audiofn-test-table",
             BillingMode="PAY_PER_REQUEST",
@@ -154,6 +168,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
             mastering_queue_url=queues["mastering"],
             bucket="audiofn-test-media",
             public_bucket="audiofn-test-public",
+            inbox_bucket="audiofn-test-inbox",
+            inbox_queue_url=queues["inbox"],
+            inbox_dlq_url=queues["inbox_dlq"],
+            webhook_queue_url=queues["webhook"],
+            webhook_dlq_url=queues["webhook_dlq"],
         )
         reset_process_caches()
 

@@ -26,6 +26,7 @@ class CommonSettings(_EnvSettings):
     speech_queue_url: str = Field(alias="AUDIOFN_SPEECH_QUEUE_URL")
     mastering_queue_url: str = Field("", alias="AUDIOFN_MASTERING_QUEUE_URL")
     webhook_queue_url: str = Field("", alias="AUDIOFN_WEBHOOK_QUEUE_URL")
+    inbox_bucket: str = Field("", alias="AUDIOFN_INBOX_BUCKET")
     public_bucket: str = Field("", alias="AUDIOFN_PUBLIC_BUCKET")
     public_base_url: str = Field("", alias="AUDIOFN_PUBLIC_BASE_URL")
     api_url: str = Field("", alias="AUDIOFN_API_URL")
@@ -49,6 +50,17 @@ class MasteringSettings(CommonSettings):
 class SpeechSettings(CommonSettings):
     # Matches the queue's RedrivePolicy: the last attempt records the failure on the job.
     max_receives: int = Field(3, alias="AUDIOFN_SPEECH_MAX_RECEIVES", ge=1)
+
+
+class WebhookSettings(CommonSettings):
+    pass
+
+
+class InboxSettings(CommonSettings):
+    inbox_bucket: str = Field(min_length=1, alias="AUDIOFN_INBOX_BUCKET")
+    inbox_queue_url: str = Field(alias="AUDIOFN_INBOX_QUEUE_URL")
+    inbox_max_bytes: int = Field(200_000, alias="AUDIOFN_INBOX_MAX_BYTES", ge=1)
+    speech_wait_seconds: float = Field(0.0, alias="AUDIOFN_SPEECH_WAIT_SECONDS", ge=0, le=28)
 
 
 S = TypeVar("S", bound=_EnvSettings)
@@ -91,8 +103,20 @@ def mastering_settings() -> MasteringSettings:
     return load_settings(MasteringSettings)
 
 
+@cache
+def webhook_settings() -> WebhookSettings:
+    return load_settings(WebhookSettings)
+
+
+@cache
+def inbox_settings() -> InboxSettings:
+    return load_settings(InboxSettings)
+
+
 def reset_settings_cache() -> None:
     """Tests change the environment between cases."""
     api_settings.cache_clear()
     speech_settings.cache_clear()
     mastering_settings.cache_clear()
+    webhook_settings.cache_clear()
+    inbox_settings.cache_clear()

@@ -16,6 +16,7 @@ from audiofn.errors import AudiofnError
 from audiofn.models.messages import MasteringTask
 from audiofn.observability import logger
 from audiofn.services.context import Services
+from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.services.mastering import MasterEntry
 from audiofn.services.sound_library import ensure_template
 from audiofn.storage.media import MediaStore
@@ -48,6 +49,7 @@ class MasteringWorker:
                 table.fail_job(
                     task.org_id, task.job_id, f"listener {task.task_index}: {error}", 422
                 )
+                failed_job_ended(self.services, task.org_id, task.job_id)
                 return
             except Exception as error:
                 if receive_count >= self.settings.max_receives:
@@ -57,6 +59,7 @@ class MasteringWorker:
                         f"listener {task.task_index}: gave up after {receive_count} tries: {error}",
                         500,
                     )
+                    failed_job_ended(self.services, task.org_id, task.job_id)
                 raise
             logger.info(
                 "master rendered",
@@ -67,7 +70,7 @@ class MasteringWorker:
                     "lufs": report["integrated_lufs"],
                 },
             )
-        table.mark_task_done(task.org_id, task.job_id, task.task_index)
+        job_ended(self.services, table.mark_task_done(task.org_id, task.job_id, task.task_index))
 
     def render(self, task: MasteringTask, entry: MasterEntry) -> dict[str, Any]:
         from audiofn.codecs import CONTENT_TYPES, decode, encode

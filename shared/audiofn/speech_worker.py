@@ -14,6 +14,7 @@ from audiofn.errors import AudiofnError
 from audiofn.models.messages import SpeechTask
 from audiofn.observability import logger
 from audiofn.services.context import Services
+from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 from audiofn.tts.catalogue import UnknownVoice, resolve_voice
 from audiofn.tts.registry import EngineSettings
@@ -50,6 +51,7 @@ class SpeechWorker:
                 reason = f"section '{task.section}': {error}"
                 logger.warning("speech task failed", extra={"job": task.job_id, "reason": reason})
                 table.fail_job(task.org_id, task.job_id, reason, 422)
+                failed_job_ended(self.services, task.org_id, task.job_id)
                 return
             except Exception as error:
                 if receive_count >= self.settings.max_receives:
@@ -60,6 +62,7 @@ class SpeechWorker:
                         f"section '{task.section}': gave up after {receive_count} tries: {error}",
                         status,
                     )
+                    failed_job_ended(self.services, task.org_id, task.job_id)
                 raise
             self.services.media.put_bytes(task.output_key, data, "audio/wav")
             logger.info(
@@ -71,7 +74,7 @@ class SpeechWorker:
                     "seconds": round(time.perf_counter() - started, 3),
                 },
             )
-        table.mark_task_done(task.org_id, task.job_id, task.task_index)
+        job_ended(self.services, table.mark_task_done(task.org_id, task.job_id, task.task_index))
 
     def render(self, task: SpeechTask) -> bytes:
         """Normalise, apply the organisation's dictionary, synthesise (SSML on every engine),

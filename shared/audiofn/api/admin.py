@@ -41,7 +41,21 @@ def get_org() -> dict[str, object]:
     org = services().table.get_org(org_id(router))
     if org is None:
         raise NotFound("organisation not found")
-    return {"orgId": org.org_id, "orgName": org.name, "name": org.name, "createdAt": org.created_at}
+    from audiofn.inbox_files import inbox_prefix, outbox_prefix
+
+    settings = services().settings
+    return {
+        "orgId": org.org_id,
+        "orgName": org.name,
+        "name": org.name,
+        "createdAt": org.created_at,
+        # Where to drop text files (and where their masters appear), as s3://bucket/prefix.
+        "inbox": {
+            "bucket": settings.inbox_bucket,
+            "prefix": inbox_prefix(org.org_id),
+            "outboxPrefix": outbox_prefix(org.org_id),
+        },
+    }
 
 
 @router.post("/keys")

@@ -24,3 +24,10 @@ def send_messages(queue_url: str, messages: Sequence[BaseModel]) -> None:
         failed = result.get("Failed", [])
         if failed:
             raise RuntimeError(f"SQS refused {len(failed)} messages: {json.dumps(failed)[:500]}")
+
+
+def retry_later(queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """Make a received message visible again after `seconds` (SQS caps it at 12 hours)."""
+    client("sqs").change_message_visibility(
+        QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=min(seconds, 43200)
+    )

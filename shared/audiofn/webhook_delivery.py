@@ -1,0 +1,93 @@
+"""The webhook function's core: sign one event the api.audio way and POST it to the receiver.
+
+The signature header is `t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, which
+`apiaudio.Webhooks.verify(body, header, secret)` accepts. Each attempt is signed afresh, so a
+receiver that was down for hours still sees a timestamp inside its tolerance.
+
+Retries: a failed attempt raises, the message is reported as a batch item failure and becomes
+visible again after a backoff that doubles with each receive (set on the message itself), up to
+the queue's maxReceiveCount; after that it rests in the DLQ until re-driven.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from audiofn.models.messages import WebhookEvent
+from audiofn.observability import logger
+from audiofn.storage.webhooks_table import WebhooksTable
+
+SIGNATURE_HEADER = "X-Audiofn-Signature"
+TIMEOUT_SECONDS = 10.0
+BACKOFF_BASE_SECONDS = 5
+BACKOFF_MAX_SECONDS = 900
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the event; the message is retried later."""
+
+
+def signature_header(body: str, secret: str, timestamp: int) -> str:
+    signed = f"{timestamp}.{body}".encode()
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def event_body(event: WebhookEvent) -> str:
+    return json.dumps(
+        {"id": event.event_id, "type": event.type, "created": event.created, "data": event.data},
+        separators=(",", ":"),
+        sort_keys=True,
+    )
+
+
+def backoff_seconds(receive_count: int) -> int:
+    """5 s, 10 s, 20 s … capped at 15 minutes."""
+    return int(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, receive_count - 1)))
+
+
+Post = Callable[[str, str, dict[str, str]], int]
+
+
+def http_post(url: str, body: str, headers: dict[str, str]) -> int:
+    response = httpx.post(url, content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS)
+    return response.status_code
+
+
+@dataclass(frozen=True)
+class WebhookDeliverer:
+    table: WebhooksTable
+    post: Post = http_post
+    clock: Callable[[], float] = time.time
+
+    def deliver(self, event: WebhookEvent) -> str:
+        """Send the event once; returns what happened ("delivered", "duplicate", "no-webhook")."""
+        if self.table.was_delivered(event.event_id):
+            return "duplicate"
+        webhook = self.table.get_webhook(event.org_id)
+        if webhook is None:
+            logger.info("webhook removed; event dropped", extra={"event": event.event_id})
+            return "no-webhook"
+        body = event_body(event)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "audiofn-webhooks/1",
+            SIGNATURE_HEADER: signature_header(body, webhook.secret, int(self.clock())),
+            "X-Audiofn-Event": event.type,
+            "X-Audiofn-Event-Id": event.event_id,
+        }
+        try:
+            status = self.post(webhook.url, body, headers)
+        except httpx.HTTPError as exc:
+            raise DeliveryFailed(f"{webhook.url}: {type(exc).__name__}: {exc}") from exc
+        if not 200 <= status < 300:
+            raise DeliveryFailed(f"{webhook.url} answered {status}")
+        self.table.mark_delivered(event.event_id)
+        return "delivered"
