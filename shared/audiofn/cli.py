@@ -3,6 +3,7 @@
 audiofn run                  start everything from template.yaml (what `make run` does)
 audiofn create-org NAME      create an organisation through the admin API
 audiofn reset-data           forget the local S3, SQS and DynamoDB state (keeps the keys)
+audiofn redrive-dlq DLQ      move a dead-letter queue's messages back to their queue
 """
 
 from __future__ import annotations
@@ -63,7 +64,52 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete the whole data directory, the saved keys included",
     )
     reset.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    redrive = commands.add_parser(
+        "redrive-dlq", help="move a dead-letter queue's messages back to the queue it serves"
+    )
+    redrive.add_argument("dlq", help="DLQ URL, or a local runtime's logical id (SpeechDLQ)")
+    redrive.add_argument("--to", help="target queue URL (default: the queue the DLQ serves)")
+    redrive.add_argument("--limit", type=int, help="move at most this many messages")
+    redrive.add_argument("--url", default=os.environ.get("AUDIOFN_URL", DEFAULT_URL))
     return parser
+
+
+def redrive_command(args: argparse.Namespace) -> int:
+    """DLQ given as a queue URL (AWS, default credentials) or as the template's logical id of
+    a running local runtime's queue (`SpeechDLQ`), looked up through its /health."""
+    from audiofn.storage import aws
+    from audiofn.storage.redrive import redrive, source_queues
+
+    dlq = args.dlq
+    if not dlq.startswith(("http://", "https://")):
+        try:
+            local = httpx.get(f"{args.url.rstrip('/')}/health", timeout=10).json().get("aws", {})
+        except (httpx.HTTPError, ValueError) as error:
+            print(f"audiofn: cannot reach {args.url}: {error}", file=sys.stderr)
+            return 1
+        queues = local.get("queues", {})
+        if dlq not in queues:
+            print(
+                f"audiofn: no queue {dlq!r}; queues: {', '.join(sorted(queues))}", file=sys.stderr
+            )
+            return 2
+        os.environ["AWS_ENDPOINT_URL"] = local["endpointUrl"]
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+        aws.reset_clients()
+        dlq = queues[dlq]
+    targets = [args.to] if args.to else source_queues(dlq)
+    if len(targets) != 1:
+        print(
+            f"audiofn: {len(targets)} queues feed this DLQ; choose one with --to",
+            file=sys.stderr,
+        )
+        return 2
+    moved = redrive(dlq, targets[0], args.limit)
+    print(json.dumps({"moved": moved, "from": dlq, "to": targets[0]}))
+    return 0
 
 
 def reset_data_command(args: argparse.Namespace) -> int:
@@ -194,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_command(args)
     if args.command == "reset-data":
         return reset_data_command(args)
+    if args.command == "redrive-dlq":
+        return redrive_command(args)
     return create_org_command(args)
 
 
