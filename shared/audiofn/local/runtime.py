@@ -22,6 +22,7 @@ delivered again after the next start; the handlers are idempotent.
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import threading
@@ -35,6 +36,7 @@ import uvicorn
 
 from audiofn.local.aws_server import LOOPBACK, LocalAws
 from audiofn.local.environment import apply_environment, build_process_environment
+from audiofn.local.folder_mirror import FolderMirror
 from audiofn.local.gateway import HttpApiGateway, build_gateway_app, cors_middleware
 from audiofn.local.handlers import FunctionPool
 from audiofn.local.keys import LocalKeys, resolve_keys, run_bootstrap
@@ -88,6 +90,7 @@ class LocalRuntime:
         self._socket: socket.socket | None = None
         self._server: _GatewayServer | None = None
         self._stopping = threading.Event()
+        self.mirror: FolderMirror | None = None
 
     @property
     def url(self) -> str:
@@ -124,6 +127,7 @@ class LocalRuntime:
             run_bootstrap(self.keys)
         self._load_functions(template)
         self._start_pollers(template, resources)
+        self._start_folder_mirror()
         _warn_about_unserved_triggers(template)
         gateway = HttpApiGateway(RouteTable.from_template(template), self.http_functions)
         self.app = build_gateway_app(gateway, middleware=cors_middleware(template))
@@ -181,6 +185,8 @@ class LocalRuntime:
                     self.settings.shutdown_seconds,
                 )
         self.pollers = []
+        if self.mirror is not None:
+            self.mirror.stop()
         for logical_id, pool in self.http_functions.items():
             if not pool.join(max(0.0, deadline - time.monotonic())):
                 LOG.warning(
@@ -244,6 +250,28 @@ class LocalRuntime:
                 poller.start()
                 self.pollers.append(poller)
 
+    def _start_folder_mirror(self) -> None:
+        """./inbox -> the first organisation's inbox prefix; its outbox -> ./outbox."""
+        settings = self.settings
+        bucket = os.environ.get("AUDIOFN_INBOX_BUCKET", "")
+        if self.keys is None or not bucket or not settings.inbox_dir or not settings.outbox_dir:
+            return
+        from audiofn.services.orgs import hash_key
+        from audiofn.storage.table import AppTable
+
+        found = AppTable(os.environ["AUDIOFN_TABLE"]).find_key(hash_key(self.keys.api_key))
+        if found is None:
+            return
+        self.mirror = FolderMirror(
+            inbox_dir=settings.inbox_dir,
+            outbox_dir=settings.outbox_dir,
+            bucket=bucket,
+            org_id=found[0],
+            state_path=settings.data_dir / "folder-mirror.json",
+            s3_factory=lambda: self.aws.client("s3"),
+        )
+        self.mirror.start()
+
     def _announce(self) -> None:
         print(self.banner(), flush=True)
         self.ready.set()
@@ -273,6 +301,11 @@ class LocalRuntime:
             f"  data dir      {self.settings.data_dir}  ({self._state_line()})",
             f"  template      {template.path}",
         ]
+        if self.mirror is not None:
+            lines.append(
+                f"  inbox folder  {self.mirror.inbox_dir}  (drop .txt/.md/.ssml files here)"
+            )
+            lines.append(f"  outbox folder {self.mirror.outbox_dir}  (masters and status.json)")
         for logical_id, spec in template.functions.items():
             triggers = [f"{e.method} {e.path}" for e in spec.http_events]
             triggers += [f"SQS {e.queue_id}" for e in spec.sqs_events]

@@ -36,6 +36,10 @@ class RuntimeSettings:
     http_workers: int = DEFAULT_HTTP_WORKERS
     shutdown_seconds: float = 10.0
     bootstrap: bool = True
+    # Mirrored to and from the inbox bucket; None: not mirrored. From the environment the
+    # defaults are ./inbox and ./outbox (AUDIOFN_INBOX_DIR=off turns it off).
+    inbox_dir: Path | None = None
+    outbox_dir: Path | None = None
 
     @classmethod
     def from_env(
@@ -63,6 +67,8 @@ class RuntimeSettings:
             http_workers=max(1, _int(env, "AUDIOFN_LOCAL_HTTP_WORKERS", DEFAULT_HTTP_WORKERS)),
             shutdown_seconds=float(env.get("AUDIOFN_LOCAL_SHUTDOWN_SECONDS") or 10.0),
             bootstrap=bootstrap,
+            inbox_dir=_folder(env, "AUDIOFN_INBOX_DIR", "inbox"),
+            outbox_dir=_folder(env, "AUDIOFN_OUTBOX_DIR", "outbox"),
         )
 
     def pollers_per_event(self, function_id: str) -> int:
@@ -90,3 +96,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(value)
     except ValueError as error:
         raise ValueError(f"{name}={value!r} is not a whole number") from error
+
+
+def _folder(env: Mapping[str, str], name: str, default: str) -> Path | None:
+    value = env.get(name, default).strip()
+    return None if value.lower() in {"", "off", "none"} else Path(value).resolve()

@@ -38,6 +38,8 @@ class RunningRuntime:
     log_path: Path
     process: subprocess.Popen[bytes]
     ready_seconds: float = 0.0  # from the spawn to the first 200 of /health
+    inbox_dir: Path | None = None
+    outbox_dir: Path | None = None
 
     def stop(self, timeout: float = 20) -> float:
         """SIGTERM, as Ctrl+C or a service manager would; the seconds until it exited."""
@@ -76,6 +78,8 @@ def start_runtime(
         "AUDIOFN_ADMIN_KEY": secrets.token_urlsafe(32),
         "AUDIOFN_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
+        "AUDIOFN_INBOX_DIR": str(data_dir / "inbox"),
+        "AUDIOFN_OUTBOX_DIR": str(data_dir / "outbox"),
         **extra_env,
     }
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -96,6 +100,8 @@ def start_runtime(
             admin_key=env["AUDIOFN_ADMIN_KEY"],
             log_path=log_path,
             process=process,
+            inbox_dir=Path(env["AUDIOFN_INBOX_DIR"]),
+            outbox_dir=Path(env["AUDIOFN_OUTBOX_DIR"]),
         )
         try:
             _wait_until_ready(running.url, process, log_path, ready_seconds)

@@ -1,0 +1,128 @@
+"""Drop a file, get a master: a local folder mirrored into the inbox bucket, outputs mirrored out.
+
+Files in the inbox folder (default `./inbox`) are uploaded to the first organisation's inbox
+prefix once they have stopped changing (same size and mtime on two scans, so a file still
+being written is not sent half-way); the outbox prefix is downloaded into the outbox folder
+(default `./outbox`) whenever an object is new or changed. Downloads are written to a temporary
+name and renamed, so a reader never sees half a file. What was sent and fetched is remembered
+in the data directory, so a restart neither re-sends nor re-fetches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audiofn.inbox_files import inbox_prefix, outbox_prefix
+from audiofn.local.logs import runtime_logger
+
+LOG = runtime_logger(__name__)
+SCAN_SECONDS = 1.0
+
+
+@dataclass
+class FolderMirror:
+    inbox_dir: Path
+    outbox_dir: Path
+    bucket: str
+    org_id: str
+    state_path: Path
+    s3_factory: Callable[[], Any]
+    _seen: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime_ns)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.inbox_dir.mkdir(parents=True, exist_ok=True)
+        self.outbox_dir.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._loop, name="folder-mirror", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        s3 = self.s3_factory()
+        while not self._stop.wait(SCAN_SECONDS):
+            try:
+                self.sync_once(s3)
+            except Exception:  # a bad scan must not stop the next one
+                LOG.exception("folder mirror: scan failed")
+
+    # ------------------------------------------------------------ one round
+    def sync_once(self, s3: Any) -> None:
+        state = self._load_state()
+        changed = self._upload_settled(s3, state["sent"]) | self._download_new(s3, state["got"])
+        if changed:
+            self._save_state(state)
+
+    def _upload_settled(self, s3: Any, sent: dict[str, list[int]]) -> bool:
+        changed = False
+        current: dict[str, tuple[int, int]] = {}
+        for path in sorted(self.inbox_dir.rglob("*")):
+            if not path.is_file() or _is_temporary(path):
+                continue
+            relative = path.relative_to(self.inbox_dir).as_posix()
+            stat = path.stat()
+            current[relative] = (stat.st_size, stat.st_mtime_ns)
+            settled = self._seen.get(relative) == current[relative]
+            if not settled or sent.get(relative) == list(current[relative]):
+                continue
+            s3.put_object(
+                Bucket=self.bucket,
+                Key=inbox_prefix(self.org_id) + relative,
+                Body=path.read_bytes(),
+            )
+            sent[relative] = list(current[relative])
+            changed = True
+            LOG.info("inbox: sent %s", relative)
+        self._seen = current
+        return changed
+
+    def _download_new(self, s3: Any, got: dict[str, str]) -> bool:
+        changed = False
+        prefix = outbox_prefix(self.org_id)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                relative = item["Key"][len(prefix) :]
+                if not relative or got.get(relative) == item["ETag"]:
+                    continue
+                target = self.outbox_dir / relative
+                if not target.resolve().is_relative_to(self.outbox_dir.resolve()):
+                    continue  # a key with '..' must not write outside the folder
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(f".{target.name}.part")
+                partial.write_bytes(
+                    s3.get_object(Bucket=self.bucket, Key=item["Key"])["Body"].read()
+                )
+                os.replace(partial, target)
+                got[relative] = item["ETag"]
+                changed = True
+        return changed
+
+    # ------------------------------------------------------------ memory
+    def _load_state(self) -> dict[str, dict[str, Any]]:
+        try:
+            state = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            state = {}
+        state.setdefault("sent", {})
+        state.setdefault("got", {})
+        return state
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        partial = self.state_path.with_name(self.state_path.name + ".part")
+        partial.write_text(json.dumps(state))
+        os.replace(partial, self.state_path)
+
+
+def _is_temporary(path: Path) -> bool:
+    name = path.name
+    return name.startswith(".") or name.endswith(("~", ".part", ".tmp", ".swp"))
