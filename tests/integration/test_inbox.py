@@ -185,3 +185,26 @@ def test_get_org_says_where_to_drop_files(aws, org, lambda_context):
         "prefix": f"orgs/{org.org_id}/inbox/",
         "outboxPrefix": f"orgs/{org.org_id}/outbox/",
     }
+
+
+def test_the_event_file_drives_the_inbox_function(aws, org, lambda_context):
+    """events/inbox_s3_notification.json is what S3 -> SQS delivers (key URL-encoded)."""
+    from tests.conftest import load_event, load_function
+
+    put = boto3.client("s3").put_object(
+        Bucket=aws.inbox_bucket,
+        Key=f"orgs/{org.org_id}/inbox/morning news.txt",
+        Body=b"Morning news.",
+    )
+    event = load_event(
+        "inbox_s3_notification.json",
+        bucket=aws.inbox_bucket,
+        org_id=org.org_id,
+        etag=put["ETag"].strip('"'),
+    )
+
+    response = load_function("inbox").lambda_handler(event, lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    status = read_json(aws, f"orgs/{org.org_id}/outbox/morning news/status.json")
+    assert status["status"] == "processing" and status["speechJobId"]
