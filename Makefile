@@ -9,7 +9,7 @@ SDK085 := .venv-apiaudio085
 # aws-sam-cli pins its own boto/flask versions; it gets its own env too.
 SAMENV := .venv-sam
 
-.PHONY: run test bench lint fmt clean reset
+.PHONY: run test bench lint fmt clean reset fuzz
 
 $(VENV)/.run-installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed
 ## make bench: synthesis and pipeline figures
 bench: $(VENV)/.dev-installed
 	$(PY) -m bench
+
+## make fuzz: the API fuzz run with many more examples than make test's
+fuzz: $(VENV)/.dev-installed
+	AUDIOFN_FUZZ_EXAMPLES=$${AUDIOFN_FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/e2e/test_api_fuzz.py -p no:cacheprovider
 
 ## make lint: ruff (lint + format check) and mypy
 lint: $(VENV)/.dev-installed

@@ -8,6 +8,7 @@ from audiofn import __version__
 from audiofn.api import admin, apiaudio, health, inbox, lexi, sound_mastering, webhooks
 from audiofn.api.auth import require_org_key
 from audiofn.api.errors import register_error_handlers
+from audiofn.api.openapi_doc import SWAGGER_PAGE, complete_document
 
 
 def build_resolver() -> APIGatewayHttpResolver:
@@ -28,10 +29,15 @@ def build_resolver() -> APIGatewayHttpResolver:
     # Built on request rather than with enable_swagger(), which costs ~75 ms of cold start.
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_document() -> Response[str]:
+        document = app.get_openapi_json_schema(title="audiofn", version=__version__)
         return Response(
             status_code=200,
             content_type=content_types.APPLICATION_JSON,
-            body=app.get_openapi_json_schema(title="audiofn", version=__version__),
+            body=complete_document(document),
         )
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_page() -> Response[str]:
+        return Response(status_code=200, content_type="text/html", body=SWAGGER_PAGE)
 
     return app

@@ -9,7 +9,7 @@ from audiofn.api.deps import services
 from audiofn.errors import AudiofnError
 from audiofn.services.orgs import authenticate, key_from_headers
 
-PUBLIC_PATHS = {"/health", "/openapi.json"}
+PUBLIC_PATHS = {"/health", "/openapi.json", "/docs"}
 ADMIN_PREFIX = "/admin/"  # admin routes check the admin key themselves
 TRACKING_PREFIX = "/track/"  # ad players call VAST beacons without any key
 

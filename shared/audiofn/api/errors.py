@@ -47,6 +47,12 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             body["field"] = field
         return json_response(400, body)
 
+    @app.exception_handler(UnicodeDecodeError)
+    def handle_undecodable_body(error: UnicodeDecodeError) -> Response[dict[str, Any]]:
+        return json_response(
+            400, {"message": f"the request body is not UTF-8 (byte {error.start})", "field": "body"}
+        )
+
     @app.exception_handler(JobPending)
     def handle_pending(pending: JobPending) -> Response[dict[str, Any]]:
         job = pending.job

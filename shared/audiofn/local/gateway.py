@@ -168,4 +168,13 @@ def build_gateway_app(
 ) -> Starlette:
     """The ASGI app: `extra_routes` first (streaming, websockets), then every HttpApi route."""
     routes = [*extra_routes, Route("/{path:path}", endpoint=gateway)]
-    return Starlette(routes=routes, middleware=list(middleware))
+    return Starlette(
+        routes=routes,
+        middleware=list(middleware),
+        # Paths no route pattern matches (one with a newline, say) get API Gateway's JSON 404.
+        exception_handlers={404: _not_found},
+    )
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return Response('{"message":"Not Found"}', status_code=404, media_type="application/json")

@@ -1,0 +1,77 @@
+"""The OpenAPI document as clients see it: the resolver's, plus what every route may answer.
+
+Powertools documents each route's 200 and its own 422 validation shape. Validation errors are
+mapped to 400 here, and every protected route may also answer 401, 404, 409, 413, 422 or 429
+with the service's error body, or 202 while asynchronous work runs; this adds them, so a
+client generated from the document (or a schema-driven fuzzer) knows every answer it can get.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+ERROR_STATUSES = {
+    "400": "Bad input; `field` names the offending field.",
+    "401": "Missing or unknown API key.",
+    "403": "The key may not do this.",
+    "404": "No such object (or it belongs to another organisation).",
+    "406": "Not acceptable in the object's current state.",
+    "409": "Conflicts with the object's current state (for example: create speech first).",
+    "413": "Request body too large.",
+    "422": "The work failed; `message` says why.",
+    "429": "Too many requests for this key; retry after the `Retry-After` seconds.",
+}
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "field": {"type": ["string", "null"]},
+    },
+    "required": ["message"],
+}
+
+
+def complete_document(document_json: str) -> str:
+    document = json.loads(document_json)
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorBody"] = ERROR_SCHEMA
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, description in ERROR_STATUSES.items():
+                responses[status] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+            responses.setdefault(
+                "202",
+                {
+                    "description": "Accepted: the work is still running; ask again.",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                },
+            )
+            if method == "post":
+                responses.setdefault(
+                    "201",
+                    {
+                        "description": "Created.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                )
+            if path.startswith("/track/") or method == "delete":
+                responses.setdefault("204", {"description": "Counted."})
+    return json.dumps(document)
+
+
+SWAGGER_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>audiofn API</title>
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui"});</script>
+</body></html>
+"""
