@@ -33,6 +33,7 @@ from typing import Any
 
 import boto3
 import uvicorn
+from starlette.middleware import Middleware
 
 from audiofn.local.aws_server import LOOPBACK, LocalAws
 from audiofn.local.environment import apply_environment, build_process_environment
@@ -40,6 +41,7 @@ from audiofn.local.folder_mirror import FolderMirror
 from audiofn.local.gateway import HttpApiGateway, build_gateway_app, cors_middleware
 from audiofn.local.handlers import FunctionPool
 from audiofn.local.keys import LocalKeys, resolve_keys, run_bootstrap
+from audiofn.local.limits import RequestLimits
 from audiofn.local.logs import runtime_logger
 from audiofn.local.moto_state import RestoreSummary
 from audiofn.local.resources import LocalResources, build_resolver, function_name
@@ -130,7 +132,10 @@ class LocalRuntime:
         self._start_folder_mirror()
         _warn_about_unserved_triggers(template)
         gateway = HttpApiGateway(RouteTable.from_template(template), self.http_functions)
-        self.app = build_gateway_app(gateway, middleware=cors_middleware(template))
+        limits = Middleware(
+            RequestLimits, rate=self.settings.rate_limit, burst=self.settings.rate_burst
+        )
+        self.app = build_gateway_app(gateway, middleware=[*cors_middleware(template), limits])
 
     def serve(self) -> None:
         """Serve HTTP until asked to stop; blocks. Signals are handled in the main thread."""

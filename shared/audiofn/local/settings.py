@@ -40,6 +40,9 @@ class RuntimeSettings:
     # defaults are ./inbox and ./outbox (AUDIOFN_INBOX_DIR=off turns it off).
     inbox_dir: Path | None = None
     outbox_dir: Path | None = None
+    # Requests a second per API key, and the burst allowed (0 turns the limit off).
+    rate_limit: float = 50.0
+    rate_burst: float = 100.0
 
     @classmethod
     def from_env(
@@ -67,6 +70,8 @@ class RuntimeSettings:
             http_workers=max(1, _int(env, "AUDIOFN_LOCAL_HTTP_WORKERS", DEFAULT_HTTP_WORKERS)),
             shutdown_seconds=float(env.get("AUDIOFN_LOCAL_SHUTDOWN_SECONDS") or 10.0),
             bootstrap=bootstrap,
+            rate_limit=float(env.get("AUDIOFN_LOCAL_RATE_LIMIT") or 50),
+            rate_burst=float(env.get("AUDIOFN_LOCAL_RATE_BURST") or 100),
             inbox_dir=_folder(env, "AUDIOFN_INBOX_DIR", "inbox"),
             outbox_dir=_folder(env, "AUDIOFN_OUTBOX_DIR", "outbox"),
         )
