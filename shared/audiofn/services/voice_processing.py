@@ -24,6 +24,7 @@ from audiofn.services.voice_samples import (
     check_sample,
     clean_sample,
     decode_sample,
+    denoise,
     measure_voice,
 )
 from audiofn.services.voices import samples_prefix, samples_store, voices_table
@@ -144,6 +145,8 @@ def _process_sample(
         audio = decode_sample(store.get_bytes(key), filename)
     except SampleUnreadable as error:
         return ProcessedSample(record, None, [f"{label}: {error}"])
+    if remove_noise:  # the checks judge what will be kept: a denoised sample
+        audio = denoise(audio)
     report = check_sample(audio, filename)
     record = record.model_copy(
         update={
@@ -154,7 +157,7 @@ def _process_sample(
     )
     if not report.passed:
         return ProcessedSample(record, None, [f"{label}: {f}" for f in report.failures])
-    cleaned = clean_sample(audio, remove_noise=remove_noise)
+    cleaned = clean_sample(audio, remove_noise=False)
     processed_key = f"{samples_prefix(profile.org_id, profile.uuid)}processed/{index}.wav"
     store.put_bytes(processed_key, encode(cleaned, "wav"), "audio/wav")
     return ProcessedSample(record.model_copy(update={"processed_key": processed_key}), cleaned, [])
