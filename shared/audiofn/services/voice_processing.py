@@ -48,7 +48,7 @@ _lock = threading.Lock()
 @dataclass(frozen=True)
 class ProcessedSample:
     record: SampleRecord
-    audio: Audio | None
+    audio: Audio | None  # as recorded (decoded), for measuring the speaker
     failures: list[str]
 
 
@@ -72,9 +72,9 @@ def process_profile(
     failures = [failure for p in processed for failure in p.failures]
     if failures:
         return finish(services, profile.model_copy(update={"samples": records}), failures)
-    cleaned = [p.audio for p in processed if p.audio is not None]
+    recorded = [p.audio for p in processed if p.audio is not None]
     try:
-        traits = measure_voice(cleaned)
+        traits = measure_voice(recorded)
     except ValueError as error:
         return finish(services, profile.model_copy(update={"samples": records}), [str(error)])
     gender = profile.gender or ("male" if traits.median_pitch_hz < MALE_BELOW_HZ else "female")
@@ -145,6 +145,7 @@ def _process_sample(
         audio = decode_sample(store.get_bytes(key), filename)
     except SampleUnreadable as error:
         return ProcessedSample(record, None, [f"{label}: {error}"])
+    original = audio
     if remove_noise:  # the checks judge what will be kept: a denoised sample
         audio = denoise(audio)
     report = check_sample(audio, filename)
@@ -160,7 +161,9 @@ def _process_sample(
     cleaned = clean_sample(audio, remove_noise=False)
     processed_key = f"{samples_prefix(profile.org_id, profile.uuid)}processed/{index}.wav"
     store.put_bytes(processed_key, encode(cleaned, "wav"), "audio/wav")
-    return ProcessedSample(record.model_copy(update={"processed_key": processed_key}), cleaned, [])
+    # Pitch is measured on the sample as recorded: spectral gating thins the fundamental and
+    # biases the tracker upward by a semitone or two.
+    return ProcessedSample(record.model_copy(update={"processed_key": processed_key}), original, [])
 
 
 def closest_builtin(language: str, gender: str, services: Services) -> Voice:
