@@ -324,28 +324,28 @@ def list_voice_profiles(services: Services, org_id: str, params: dict[str, str])
     include_public = True if include_public is None else include_public
     settings = services.settings
 
-    entries: list[dict[str, Any]] = []
-    if voice_type in {None, "STANDARD"} and is_public is not False:
-        entries += [
-            builtin_to_api(v, settings)
-            for v in catalogue.list_voices(
-                polly_enabled=settings.polly_enabled,
-                upstream_enabled=bool(settings.upstream_tts_url),
-            )
-        ]
+    # The organisation's own voices first, then the built-ins, then others' public voices.
+    table = voices_table(services)
+    own: list[VoiceProfileRecord] = []
+    shared: list[VoiceProfileRecord] = []
     if voice_type in {None, "CUSTOM"}:
-        table = voices_table(services)
-        profiles = sorted(table.list_profiles(org_id), key=lambda p: p.id)
+        own = sorted(table.list_profiles(org_id), key=lambda p: p.id)
         if include_public:
-            profiles += sorted(
+            shared = sorted(
                 (p for p in table.list_public_profiles() if p.org_id != org_id),
                 key=lambda p: p.id,
             )
-        entries += [
-            profile_to_api(p, settings)
-            for p in profiles
-            if is_public is None or p.is_public == is_public
-        ]
+    builtins: list[Voice] = []
+    if voice_type in {None, "STANDARD"} and is_public is not False:
+        builtins = catalogue.list_voices(
+            polly_enabled=settings.polly_enabled,
+            upstream_enabled=bool(settings.upstream_tts_url),
+        )
+    entries = (
+        [profile_to_api(p, settings) for p in own if is_public in (None, p.is_public)]
+        + [builtin_to_api(v, settings) for v in builtins]
+        + [profile_to_api(p, settings) for p in shared if is_public is not False]
+    )
 
     filters = {
         name: params[name].strip().casefold()
