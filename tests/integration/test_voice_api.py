@@ -272,6 +272,21 @@ def test_good_sample_becomes_a_voice_that_speaks(  # type: ignore[no-untyped-def
     status, _ = call_api(api, lambda_context, "GET", f"{V}/voices/{voice_id}/status", other_key)
     assert status == 404
 
+    # usable wherever a voice is accepted: the api.audio speech route too
+    status, script = call_api(
+        api, lambda_context, "POST", "/script", org.api_key, body={"scriptText": "Hi there."}
+    )
+    status, body = call_api(
+        api,
+        lambda_context,
+        "POST",
+        "/speech",
+        org.api_key,
+        body={"scriptId": script["scriptId"], "voice": str(voice_id)},
+    )
+    assert status in (200, 202), body
+    drain_queue(voice_aws.queue_url, "speech", lambda_context)
+
     # generate through the speech queue; usage counters follow
     status, job = call_api(
         api,
@@ -296,9 +311,9 @@ def test_good_sample_becomes_a_voice_that_speaks(  # type: ignore[no-untyped-def
         org.api_key,
         query={"voice_id": str(voice_id), "period": "7d"},
     )
-    assert usage["total_generations"] == 1
-    assert usage["total_characters"] == len(SPOKEN_TEXT_2)
-    assert abs(usage["total_duration"] - done["duration"]) < 0.1
+    assert usage["total_generations"] == 2
+    assert usage["total_characters"] == len(SPOKEN_TEXT_2) + len("Hi there.")
+    assert done["duration"] < usage["total_duration"] < done["duration"] + 3
     assert len(usage["daily_breakdown"]) == 7
 
     # public: others may see and use it, not change it
