@@ -37,6 +37,7 @@ class CommonSettings(_EnvSettings):
     local: bool = Field(False, alias="AUDIOFN_LOCAL")
     local_resources: str = Field("", alias="AUDIOFN_LOCAL_RESOURCES")
     presign_seconds: int = Field(3600, alias="AUDIOFN_PRESIGN_SECONDS", ge=60, le=604800)
+    voice_samples_bucket: str = Field("", alias="AUDIOFN_VOICE_SAMPLES_BUCKET")
 
 
 class ApiSettings(CommonSettings):
@@ -120,3 +121,14 @@ def reset_settings_cache() -> None:
     mastering_settings.cache_clear()
     webhook_settings.cache_clear()
     inbox_settings.cache_clear()
+    voice_sample_settings.cache_clear()
+
+
+# Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
+class VoiceSampleSettings(CommonSettings):
+    max_receives: int = Field(3, alias="AUDIOFN_VOICE_SAMPLE_MAX_RECEIVES", ge=1)
+
+
+@cache
+def voice_sample_settings() -> VoiceSampleSettings:
+    return load_settings(VoiceSampleSettings)

@@ -15,8 +15,11 @@ from audiofn.models.messages import SpeechTask
 from audiofn.observability import logger
 from audiofn.services.context import Services
 from audiofn.services.job_events import failed_job_ended, job_ended
+from audiofn.services.voice_usage import encoded_seconds as seconds
+from audiofn.services.voice_usage import record_synthesis
+from audiofn.services.voices import resolve_speech_voice
 from audiofn.tts.base import EngineUnavailable, SynthesisError
-from audiofn.tts.catalogue import UnknownVoice, resolve_voice
+from audiofn.tts.catalogue import UnknownVoice
 from audiofn.tts.registry import EngineSettings
 
 SPEECH_FORMAT = "wav"
@@ -64,7 +67,8 @@ class SpeechWorker:
                     )
                     failed_job_ended(self.services, task.org_id, task.job_id)
                 raise
-            self.services.media.put_bytes(task.output_key, data, "audio/wav")
+            self.services.media.put_bytes(task.output_key, data, _content_type(task.output_key))
+            record_synthesis(self.settings, task.org_id, task.voice, len(task.text), seconds(data))
             logger.info(
                 "speech task rendered",
                 extra={
@@ -85,11 +89,7 @@ class SpeechWorker:
         from audiofn.services.dictionaries import org_lexicon
         from audiofn.tts.ssml_render import render_text
 
-        voice = resolve_voice(
-            task.voice,
-            polly_enabled=self.settings.polly_enabled,
-            upstream_enabled=bool(self.settings.upstream_tts_url),
-        )
+        voice = resolve_speech_voice(self.services, task.org_id, task.voice)
         entries = org_lexicon(self.services, task.org_id)
         audio = render_text(
             task.text,
@@ -104,4 +104,16 @@ class SpeechWorker:
             audio = apply_effect(task.effect, audio)
         if task.silence_padding_ms:
             audio = pad_silence(audio, task.silence_padding_ms)
-        return encode(ensure_headroom(audio), SPEECH_FORMAT)
+        return encode(ensure_headroom(audio), _output_format(task.output_key))
+
+
+def _output_format(key: str) -> str:
+    """The file's extension names its format (voice jobs ask for mp3, ogg...); else WAV."""
+    ext = key.rsplit(".", 1)[-1].lower()
+    return ext if ext in {"wav", "mp3", "ogg", "flac"} else SPEECH_FORMAT
+
+
+def _content_type(key: str) -> str:
+    return {"mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac"}.get(
+        _output_format(key), "audio/wav"
+    )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from audiofn import __version__
-from audiofn.api import admin, apiaudio, health, inbox, lexi, sound_mastering, webhooks
+from audiofn.api import (
+    admin,
+    apiaudio,
+    health,
+    inbox,
+    lexi,
+    sound_mastering,
+    voices,
+    webhooks,
+)
 from audiofn.api.auth import require_org_key
 from audiofn.api.errors import register_error_handlers
 from audiofn.api.openapi_doc import SWAGGER_PAGE, complete_document
@@ -22,6 +31,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         sound_mastering.router,
         webhooks.router,
         inbox.router,
+        voices.router,
     ):
         app.include_router(router)
     register_error_handlers(app)

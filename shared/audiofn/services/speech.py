@@ -17,7 +17,7 @@ from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
 from audiofn.services.scripts import get_script
 from audiofn.storage.media import org_prefix
-from audiofn.tts.catalogue import UnknownVoice, resolve_voice
+from audiofn.tts.catalogue import UnknownVoice
 
 DEFAULT_VOICE = "Joanna"  # the protocol's documented default; see the README for how it resolves
 DEFAULT_SPEED = 100.0
@@ -86,7 +86,7 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
     resolved_voices: dict[str, str] = {}
     for name, settings in per_section.items():
         field = f"sections.{name}.voice" if name in overrides and overrides[name].voice else "voice"
-        resolved_voices[name] = _resolve_voice(services, settings.voice, field)
+        resolved_voices[name] = _resolve_voice(services, org_id, settings.voice, field)
 
     placeholder_names = {p.name for p in parsed.placeholders}
     listeners = _listeners(request.audience, placeholder_names)
@@ -190,13 +190,11 @@ def _merge(base: _Settings, override: SectionOverride | None, field: str) -> _Se
     return merged
 
 
-def _resolve_voice(services: Services, name: str, field: str) -> str:
+def _resolve_voice(services: Services, org_id: str, name: str, field: str) -> str:
+    from audiofn.services.voices import resolve_speech_voice  # custom voices too
+
     try:
-        return resolve_voice(
-            name,
-            polly_enabled=services.settings.polly_enabled,
-            upstream_enabled=bool(services.settings.upstream_tts_url),
-        ).id
+        return resolve_speech_voice(services, org_id, name).id
     except UnknownVoice as exc:
         raise InvalidInput(f"{field}: {exc}", field=field) from exc
 

@@ -42,6 +42,8 @@ def _key(provider: str, settings: EngineSettings) -> tuple[str, ...]:
         return (provider, settings.aws_region)
     if provider == "openai":
         return (provider, settings.upstream_url, settings.upstream_api_key)
+    if provider == "custom":  # speaks through the other engines, so all settings matter
+        return (provider, repr(settings))
     return (provider,)
 
 
@@ -69,6 +71,10 @@ def _build(provider: str, settings: EngineSettings) -> TTSEngine:
         from audiofn.tts.openai_engine import OpenAICompatibleEngine
 
         return OpenAICompatibleEngine(settings.upstream_url, settings.upstream_api_key or None)
+    if provider == "custom":
+        from audiofn.tts.custom_voice import CustomVoiceEngine
+
+        return CustomVoiceEngine(settings)
     raise ValueError(f"unknown TTS provider: {provider!r}")
 
 

@@ -1,0 +1,114 @@
+"""Custom voice profiles, voice collections, usage counters and the voice-sample message."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audiofn.models.records import utc_now
+
+VoiceStatus = Literal["PROCESSING", "COMPLETED", "FAILED"]
+# How a custom voice speaks: a built-in voice shifted toward the speaker's measured pitch and
+# rate, or an upstream that takes the processed samples as reference audio.
+SynthesisMethod = Literal["base-voice-shift", "reference-audio"]
+
+
+class SampleRecord(BaseModel):
+    filename: str
+    original_key: str
+    processed_key: str | None = None
+    duration: float | None = None
+    sample_rate: int | None = None
+    checks: list[dict[str, object]] = []
+
+
+class VoiceProfileRecord(BaseModel):
+    id: int
+    uuid: str
+    org_id: str
+    name: str
+    description: str = ""
+    status: VoiceStatus = "PROCESSING"
+    error_message: str | None = None
+    is_public: bool = False
+    tags: list[str] = []
+    language: str = "en"
+    gender: str | None = None
+    denoise: bool = False
+    samples: list[SampleRecord] = []
+    median_pitch_hz: float | None = None
+    pitch_range_semitones: float | None = None
+    speaking_rate: float | None = None
+    method: SynthesisMethod = "base-voice-shift"
+    base_voice_id: str | None = None
+    pitch_shift_semitones: float | None = None
+    rate_factor: float | None = None
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+    processed_at: str | None = None
+
+
+class VoiceCollectionRecord(BaseModel):
+    collection_id: str
+    org_id: str
+    name: str
+    description: str = ""
+    voice_ids: list[str] = []
+    tags: list[str] = []
+    is_public: bool = False
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class VoiceUsageDay(BaseModel):
+    date: str
+    generations: int = 0
+    characters: int = 0
+    seconds: float = 0.0
+
+
+class VoiceSampleManifest(BaseModel):
+    """Written last, beside a profile's uploaded samples; its arrival starts the processing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str
+    voice_uuid: str
+    denoise: bool = False
+    sample_keys: list[str] = Field(min_length=1)
+    filenames: list[str] = Field(min_length=1)
+
+
+# ------------------------------------------------------------------ requests
+
+
+class UpdateVoiceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    is_public: bool | None = None
+    tags: list[str] | None = Field(None, max_length=50)
+
+
+class CreateCollectionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    voice_ids: list[str | int] = Field(default_factory=list, max_length=500)
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    is_public: bool = False
+
+
+class AddCollectionVoicesRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    voice_ids: list[str | int] = Field(min_length=1, max_length=500)
+
+
+class BatchPreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    voice_ids: list[str | int] = Field(min_length=1, max_length=10)
+    text: str = Field(min_length=1, max_length=500)
+    speed: float = Field(1.0, ge=0.25, le=4.0)
+    pitch: float = Field(0.0, ge=-12, le=12)
+    format: str = "mp3"
