@@ -36,6 +36,10 @@ class CommonSettings(_EnvSettings):
     local: bool = Field(False, alias="AUDIOFN_LOCAL")
     local_resources: str = Field("", alias="AUDIOFN_LOCAL_RESOURCES")
     presign_seconds: int = Field(3600, alias="AUDIOFN_PRESIGN_SECONDS", ge=60, le=604800)
+    tts_job_queue_url: str = Field("", alias="AUDIOFN_TTS_JOB_QUEUE_URL")
+    tts_job_max_characters: int = Field(
+        50_000, alias="AUDIOFN_TTS_JOB_MAX_CHARACTERS", ge=1, le=1_000_000
+    )
 
 
 class ApiSettings(CommonSettings):
@@ -96,3 +100,14 @@ def reset_settings_cache() -> None:
     api_settings.cache_clear()
     speech_settings.cache_clear()
     mastering_settings.cache_clear()
+    tts_job_settings.cache_clear()
+
+
+class TtsJobSettings(CommonSettings):
+    # Matches the TTS job queue's RedrivePolicy: the last attempt records the failure.
+    max_receives: int = Field(3, alias="AUDIOFN_TTS_JOB_MAX_RECEIVES", ge=1)
+
+
+@cache
+def tts_job_settings() -> TtsJobSettings:
+    return load_settings(TtsJobSettings)

@@ -5,20 +5,22 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from audiofn import __version__
-from audiofn.api import admin, apiaudio, health, lexi, sound_mastering
+from audiofn.api import admin, apiaudio, health, lexi, sound_mastering, tts_jobs
 from audiofn.api.auth import require_org_key
 from audiofn.api.errors import register_error_handlers
 
 
 def build_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[require_org_key])
+    # tts_jobs first: it gives errors on its paths (the key check's too) the job API's shape.
+    app.use(middlewares=[tts_jobs.seed_error_bodies, require_org_key])
     for router in (
         health.router,
         admin.router,
         apiaudio.router,
         lexi.router,
         sound_mastering.router,
+        tts_jobs.router,
     ):
         app.include_router(router)
     register_error_handlers(app)
