@@ -28,6 +28,7 @@ from audiofn.tts.registry import EngineSettings
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
+    from audiofn.lexicon import Lexicon
 
 MP3_BITRATE_KBPS = 64  # mono speech: transparent at 64 kbps, half the size of 128
 EDGE_SILENCE_DBFS = -50.0
@@ -124,42 +125,45 @@ class TtsJobWorker:
         return encode(ensure_headroom(audio), "mp3", bitrate_kbps=MP3_BITRATE_KBPS)
 
     def speak(self, chunks: list[Chunk], voice: Voice, org_id: str) -> Audio:
-        """Each chunk spoken on its own (escaped: job text is never markup), edges trimmed,
-        joined with the same sentence and paragraph pauses scripts get."""
-        import numpy as np
-
-        from audiofn.audio import Audio
-        from audiofn.dsp.effects import resample, to_mono
         from audiofn.lexicon import Lexicon
         from audiofn.services.dictionaries import org_lexicon
-        from audiofn.ssml import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, escape_text
-        from audiofn.tts.ssml_render import render_text
 
         entries = org_lexicon(self.services, org_id)
         lexicon = Lexicon(entries) if entries else None
-        pieces: list[np.ndarray] = []
-        rate = 0
-        for index, chunk in enumerate(chunks):
-            spoken = to_mono(
-                render_text(
-                    escape_text(chunk.text),
-                    voice,
-                    1.0,
-                    self.engine_settings,
-                    lexicon=lexicon,
-                    field="text",
-                )
-            )
-            if rate == 0:
-                rate = spoken.sample_rate
-            elif spoken.sample_rate != rate:
-                spoken = resample(spoken, rate)
-            pieces.append(trim_edges(spoken).samples)
-            if index < len(chunks) - 1:
-                pause_ms = PARAGRAPH_PAUSE_MS if chunk.ends_paragraph else SENTENCE_PAUSE_MS
-                pause_ms -= LEAD_MARGIN_MS + TAIL_MARGIN_MS  # the margins count as pause
-                pieces.append(np.zeros(round(rate * pause_ms / 1000), dtype=np.float32))
-        return Audio(np.concatenate(pieces).astype(np.float32, copy=False), rate)
+        return speak_chunks(chunks, voice, self.engine_settings, lexicon)
+
+
+def speak_chunks(
+    chunks: list[Chunk],
+    voice: Voice,
+    engine_settings: EngineSettings,
+    lexicon: Lexicon | None = None,
+) -> Audio:
+    """Each chunk spoken on its own (escaped: job text is never markup), edges trimmed,
+    joined with the same sentence and paragraph pauses scripts get."""
+    import numpy as np
+
+    from audiofn.audio import Audio
+    from audiofn.dsp.effects import resample, to_mono
+    from audiofn.ssml import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, escape_text
+    from audiofn.tts.ssml_render import render_text
+
+    pieces: list[np.ndarray] = []
+    rate = 0
+    for index, chunk in enumerate(chunks):
+        spoken = to_mono(
+            render_text(escape_text(chunk.text), voice, 1.0, engine_settings, lexicon=lexicon)
+        )
+        if rate == 0:
+            rate = spoken.sample_rate
+        elif spoken.sample_rate != rate:
+            spoken = resample(spoken, rate)
+        pieces.append(trim_edges(spoken).samples)
+        if index < len(chunks) - 1:
+            pause_ms = PARAGRAPH_PAUSE_MS if chunk.ends_paragraph else SENTENCE_PAUSE_MS
+            pause_ms -= LEAD_MARGIN_MS + TAIL_MARGIN_MS  # the margins count as pause
+            pieces.append(np.zeros(round(rate * pause_ms / 1000), dtype=np.float32))
+    return Audio(np.concatenate(pieces).astype(np.float32, copy=False), rate)
 
 
 def trim_edges(audio: Audio) -> Audio:

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- Azerbaijani text has a dotless i
 """The job-based TTS API's own curl commands, run unchanged against the local runtime.
 
 The commands are read from the protocol document (seeds/job-based-tts-api.txt); only the
@@ -187,7 +188,7 @@ def test_a_job_still_running_cannot_be_fetched_or_deleted(shell, runtime):
     )
     job = shell.json(submit_text)["data"]
     synthesize = find(commands, r"/synthesize/").replace("--fail ", "")
-    code, out = shell.run(synthesize.replace("--output mysynthesize.mp3", ""), job["id"])
+    _, out = shell.run(synthesize.replace("--output mysynthesize.mp3", ""), job["id"])
     refused = json.loads(out)["error"]
     assert refused["code"] == 406 and refused["allowedStatuses"] == "ready"
     assert refused["currentStatus"] in ("waiting", "preparing", "processing", "synthesizing")
