@@ -20,10 +20,11 @@ from audiofn.models.tts_jobs import TtsJobRecord, TtsJobStatus, TtsJobTask
 from audiofn.observability import logger
 from audiofn.services.context import Services
 from audiofn.services.notifications import notify
+from audiofn.services.tts_jobs import voice_of_job
 from audiofn.storage.tts_jobs_table import TtsJobsTable
 from audiofn.text_chunks import Chunk, split_into_chunks
 from audiofn.tts.base import SynthesisError
-from audiofn.tts.catalogue import UnknownVoice, Voice, resolve_voice
+from audiofn.tts.catalogue import UnknownVoice, Voice
 from audiofn.tts.registry import EngineSettings
 
 if TYPE_CHECKING:
@@ -115,11 +116,7 @@ class TtsJobWorker:
         chunks = split_into_chunks(text)
         if not chunks:
             raise ValueError("the text has nothing to speak")
-        voice = resolve_voice(
-            job.voice,
-            polly_enabled=self.settings.polly_enabled,
-            upstream_enabled=bool(self.settings.upstream_tts_url),
-        )
+        voice = voice_of_job(self.services, job)
         self.advance(job, "synthesizing")
         audio = self.speak(chunks, voice, job.org_id)
         return encode(ensure_headroom(audio), "mp3", bitrate_kbps=MP3_BITRATE_KBPS)

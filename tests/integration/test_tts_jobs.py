@@ -544,3 +544,20 @@ def test_a_message_that_keeps_failing_fails_the_job_and_lands_in_the_dlq(
     assert job.status == "failed" and "gave up after 3 tries" in (job.reason or "")
     dead = boto3.client("sqs").receive_message(QueueUrl=tts.dlq_url)["Messages"]
     assert json.loads(dead[0]["Body"]) == {"org_id": org.org_id, "job_id": 1}
+
+
+def test_an_mp3_too_big_for_a_lambda_response_is_a_redirect_to_s3(
+    org, tts, api, lambda_context, monkeypatch
+):
+
+    from audiofn.api import tts_jobs as routes
+
+    submit(api, lambda_context, org.api_key)
+    drain(tts, lambda_context)
+    monkeypatch.setattr(routes, "INLINE_AUDIO_BYTES", 100)
+
+    response = request(api, lambda_context, "GET", f"{JOBS}/1/synthesize/", org.api_key)
+
+    assert response["statusCode"] == 302
+    location = response["headers"]["Location"]
+    assert f"orgs/{org.org_id}/tts-jobs/1/speech.mp3" in location and "Signature" in location

@@ -139,6 +139,18 @@ def resolve_job_voice(
     return JobVoice(voice_id, voice)
 
 
+def voice_of_job(services: Services, job: TtsJobRecord) -> Voice:
+    """The voice the worker speaks a stored job with: the catalogue voice recorded at submit,
+    or, for a custom voice, whatever `resolve_custom_voice` gives for the job's voice id."""
+    try:
+        return _catalogue_voice(services, job.voice)
+    except UnknownVoice:
+        custom = resolve_custom_voice(services, job.org_id, job.voice_id)
+        if custom is None:
+            raise
+        return custom
+
+
 def _catalogue_voice(services: Services, name: str) -> Voice:
     return resolve_voice(
         name,
