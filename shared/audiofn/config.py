@@ -38,6 +38,10 @@ class CommonSettings(_EnvSettings):
     local_resources: str = Field("", alias="AUDIOFN_LOCAL_RESOURCES")
     presign_seconds: int = Field(3600, alias="AUDIOFN_PRESIGN_SECONDS", ge=60, le=604800)
     voice_samples_bucket: str = Field("", alias="AUDIOFN_VOICE_SAMPLES_BUCKET")
+    tts_job_queue_url: str = Field("", alias="AUDIOFN_TTS_JOB_QUEUE_URL")
+    tts_job_max_characters: int = Field(
+        50_000, alias="AUDIOFN_TTS_JOB_MAX_CHARACTERS", ge=1, le=1_000_000
+    )
 
 
 class ApiSettings(CommonSettings):
@@ -132,3 +136,13 @@ class VoiceSampleSettings(CommonSettings):
 @cache
 def voice_sample_settings() -> VoiceSampleSettings:
     return load_settings(VoiceSampleSettings)
+    tts_job_settings.cache_clear()
+
+
+class TtsJobSettings(CommonSettings):
+    # Matches the TTS job queue's RedrivePolicy: the last attempt records the failure.
+    max_receives: int = Field(3, alias="AUDIOFN_TTS_JOB_MAX_RECEIVES", ge=1)
+
+
+def tts_job_settings() -> TtsJobSettings:
+    return load_settings(TtsJobSettings)

@@ -12,6 +12,7 @@ from audiofn.api import (
     inbox,
     lexi,
     sound_mastering,
+    tts_jobs,
     voices,
     webhooks,
 )
@@ -22,7 +23,8 @@ from audiofn.api.openapi_doc import SWAGGER_PAGE, complete_document
 
 def build_resolver() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[require_org_key])
+    # tts_jobs first: it gives errors on its paths (the key check's too) the job API's shape.
+    app.use(middlewares=[tts_jobs.seed_error_bodies, require_org_key])
     for router in (
         health.router,
         admin.router,
@@ -32,6 +34,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         webhooks.router,
         inbox.router,
         voices.router,
+        tts_jobs.router,
     ):
         app.include_router(router)
     register_error_handlers(app)
