@@ -96,3 +96,16 @@ def reset_settings_cache() -> None:
     api_settings.cache_clear()
     speech_settings.cache_clear()
     mastering_settings.cache_clear()
+
+
+class RealtimeSettings(CommonSettings):
+    """Realtime transcription (the websocket): when an idle client is dropped, and how much
+    silence ends an utterance unless the client's init message says otherwise."""
+
+    idle_seconds: float = Field(15.0, alias="AUDIOFN_REALTIME_IDLE_SECONDS", gt=0, le=600)
+    endpoint_ms: int = Field(300, alias="AUDIOFN_REALTIME_ENDPOINT_MS", ge=100, le=5000)
+
+
+@cache
+def realtime_settings() -> RealtimeSettings:
+    return load_settings(RealtimeSettings)
