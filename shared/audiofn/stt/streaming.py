@@ -19,6 +19,7 @@ The recogniser's whole state is plain data (:class:`RecogniserState`) so a state
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -114,6 +115,7 @@ class StreamingRecogniser:
     buffer: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
     # Ended utterances not yet decoded: (start, voiced_end, end). Empty after every step.
     _pending: list[tuple[int, int, int]] = field(default_factory=list)
+    _decode_seconds: float = 0.0  # the last decode's wall time
 
     # ------------------------------------------------------------------ audio in
 
@@ -202,7 +204,9 @@ class StreamingRecogniser:
         speculate = silence >= cfg.speculate_ms * _MS and (
             state.guess is None or state.guess.voiced_end != state.voiced_end
         )
-        partial_due = state.received - state.last_partial_at >= cfg.partial_interval_ms * _MS
+        # On a busy machine partials back off, so decoding keeps up and finals stay prompt.
+        interval = max(cfg.partial_interval_ms * _MS, int(2 * self._decode_seconds * RATE))
+        partial_due = state.received - state.last_partial_at >= interval
         if (speculate or partial_due) and state.voiced_samples >= cfg.min_speech_ms * _MS:
             end = min(state.received, state.voiced_end + cfg.tail_ms * _MS)
             decoded = self._decode(state.utterance_start, state.voiced_end, end)
@@ -224,9 +228,11 @@ class StreamingRecogniser:
     def _decode(self, start: int, voiced_end: int, end: int) -> Decoded:
         state = self.state
         clip = self.buffer[start - state.buffer_start : end - state.buffer_start]
+        started = time.perf_counter()
         transcript = self.engine.transcribe(
             Audio(np.ascontiguousarray(clip), RATE), word_timestamps=True, fast=True
         )
+        self._decode_seconds = time.perf_counter() - started
         return _decoded(transcript, start, voiced_end, end)
 
 
