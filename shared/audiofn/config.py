@@ -96,6 +96,7 @@ def reset_settings_cache() -> None:
     api_settings.cache_clear()
     speech_settings.cache_clear()
     mastering_settings.cache_clear()
+    intelligibility_enabled.cache_clear()
 
 
 class RealtimeSettings(CommonSettings):
@@ -109,3 +110,14 @@ class RealtimeSettings(CommonSettings):
 @cache
 def realtime_settings() -> RealtimeSettings:
     return load_settings(RealtimeSettings)
+
+
+class IntelligibilitySettings(CommonSettings):
+    """Transcribe every finished speech file and master and store its word error rate."""
+
+    intelligibility: bool = Field(False, alias="AUDIOFN_INTELLIGIBILITY")
+
+
+@cache
+def intelligibility_enabled() -> bool:
+    return load_settings(IntelligibilitySettings).intelligibility
