@@ -126,6 +126,8 @@ def reset_settings_cache() -> None:
     webhook_settings.cache_clear()
     inbox_settings.cache_clear()
     voice_sample_settings.cache_clear()
+    tts_job_settings.cache_clear()
+    intelligibility_enabled.cache_clear()
 
 
 # Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
@@ -136,7 +138,6 @@ class VoiceSampleSettings(CommonSettings):
 @cache
 def voice_sample_settings() -> VoiceSampleSettings:
     return load_settings(VoiceSampleSettings)
-    tts_job_settings.cache_clear()
 
 
 class TtsJobSettings(CommonSettings):
@@ -144,5 +145,30 @@ class TtsJobSettings(CommonSettings):
     max_receives: int = Field(3, alias="AUDIOFN_TTS_JOB_MAX_RECEIVES", ge=1)
 
 
+@cache
 def tts_job_settings() -> TtsJobSettings:
     return load_settings(TtsJobSettings)
+
+
+class RealtimeSettings(CommonSettings):
+    """Realtime transcription (the websocket): when an idle client is dropped, and how much
+    silence ends an utterance unless the client's init message says otherwise."""
+
+    idle_seconds: float = Field(15.0, alias="AUDIOFN_REALTIME_IDLE_SECONDS", gt=0, le=600)
+    endpoint_ms: int = Field(300, alias="AUDIOFN_REALTIME_ENDPOINT_MS", ge=100, le=5000)
+
+
+@cache
+def realtime_settings() -> RealtimeSettings:
+    return load_settings(RealtimeSettings)
+
+
+class IntelligibilitySettings(CommonSettings):
+    """Transcribe every finished speech file and master and store its word error rate."""
+
+    intelligibility: bool = Field(False, alias="AUDIOFN_INTELLIGIBILITY")
+
+
+@cache
+def intelligibility_enabled() -> bool:
+    return load_settings(IntelligibilitySettings).intelligibility

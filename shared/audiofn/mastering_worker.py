@@ -109,6 +109,12 @@ class MasteringWorker:
                 report=report,
             )
 
+        from audiofn.config import intelligibility_enabled
+
+        if intelligibility_enabled():  # opt-in: what Whisper hears against the script
+            from audiofn.stt.intelligibility import intelligibility
+
+            report["intelligibility"] = intelligibility(result.audio, " ".join(task.section_texts))
         media.put_json(entry.report_key, report)  # last: marks the listener done
         return report
 

@@ -69,6 +69,7 @@ class SpeechWorker:
                 raise
             self.services.media.put_bytes(task.output_key, data, _content_type(task.output_key))
             record_synthesis(self.settings, task.org_id, task.voice, len(task.text), seconds(data))
+            self.score_intelligibility(task, data)
             logger.info(
                 "speech task rendered",
                 extra={
@@ -79,6 +80,18 @@ class SpeechWorker:
                 },
             )
         job_ended(self.services, table.mark_task_done(task.org_id, task.job_id, task.task_index))
+
+    def score_intelligibility(self, task: SpeechTask, data: bytes) -> None:
+        """Opt-in: what Whisper hears against the section's text, in the file's report."""
+        from audiofn.config import intelligibility_enabled
+
+        if not intelligibility_enabled():
+            return
+        from audiofn.codecs import decode
+        from audiofn.stt.intelligibility import intelligibility, report_key
+
+        score = intelligibility(decode(data), task.text)
+        self.services.media.put_json(report_key(task.output_key), {"intelligibility": score})
 
     def render(self, task: SpeechTask) -> bytes:
         """Normalise, apply the organisation's dictionary, synthesise (SSML on every engine),

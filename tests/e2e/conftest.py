@@ -14,7 +14,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime]:
-    with start_runtime(tmp_path_factory.mktemp("audiofn-data"), cwd=ROOT) as started:
+    with start_runtime(
+        tmp_path_factory.mktemp("audiofn-data"),
+        cwd=ROOT,
+        AUDIOFN_REALTIME_IDLE_SECONDS="4",  # idle websocket clients are dropped sooner
+    ) as started:
         yield started
 
 

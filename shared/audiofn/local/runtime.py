@@ -135,7 +135,11 @@ class LocalRuntime:
         limits = Middleware(
             RequestLimits, rate=self.settings.rate_limit, burst=self.settings.rate_burst
         )
-        self.app = build_gateway_app(gateway, middleware=[*cors_middleware(template), limits])
+        self.app = build_gateway_app(
+            gateway,
+            middleware=[*cors_middleware(template), limits],
+            extra_routes=_realtime_routes(template),
+        )
 
     def serve(self) -> None:
         """Serve HTTP until asked to stop; blocks. Signals are handled in the main thread."""
@@ -339,6 +343,20 @@ def _warn_about_unserved_triggers(template: Template) -> None:
             unserved.append(f"FunctionUrlConfig ({spec.url.invoke_mode})")
         if unserved:
             LOG.warning("%s: not served locally: %s", logical_id, ", ".join(unserved))
+
+
+def _realtime_routes(template: Template) -> list[Any]:
+    """The realtime transcription websocket, when the template declares a WebSocket API."""
+    from audiofn.local.realtime_ws import RealtimeOptions, realtime_routes, websocket_api_ids
+
+    if not websocket_api_ids(template.path):
+        return []
+    from audiofn.config import RealtimeSettings, load_settings
+
+    settings = load_settings(RealtimeSettings)
+    return realtime_routes(
+        RealtimeOptions(idle_seconds=settings.idle_seconds, endpoint_ms=settings.endpoint_ms)
+    )
 
 
 def _shown(key: str, source: str) -> str:
