@@ -96,3 +96,17 @@ def reset_settings_cache() -> None:
     api_settings.cache_clear()
     speech_settings.cache_clear()
     mastering_settings.cache_clear()
+    sync_speech_settings.cache_clear()
+
+
+class SyncSpeechSettings(ApiSettings):
+    # Lambda's synchronous response is capped at 6 MB including base64 (4/3 of the audio);
+    # larger audio is stored and answered with a redirect to a presigned URL.
+    max_response_bytes: int = Field(
+        4_400_000, alias="AUDIOFN_SYNC_MAX_RESPONSE_BYTES", ge=1, le=4_400_000
+    )
+
+
+@cache
+def sync_speech_settings() -> SyncSpeechSettings:
+    return load_settings(SyncSpeechSettings)
