@@ -128,6 +128,7 @@ def reset_settings_cache() -> None:
     voice_sample_settings.cache_clear()
     tts_job_settings.cache_clear()
     intelligibility_enabled.cache_clear()
+    sync_speech_settings.cache_clear()
 
 
 # Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
@@ -172,3 +173,16 @@ class IntelligibilitySettings(CommonSettings):
 @cache
 def intelligibility_enabled() -> bool:
     return load_settings(IntelligibilitySettings).intelligibility
+
+
+class SyncSpeechSettings(ApiSettings):
+    # Lambda's synchronous response is capped at 6 MB including base64 (4/3 of the audio);
+    # larger audio is stored and answered with a redirect to a presigned URL.
+    max_response_bytes: int = Field(
+        4_400_000, alias="AUDIOFN_SYNC_MAX_RESPONSE_BYTES", ge=1, le=4_400_000
+    )
+
+
+@cache
+def sync_speech_settings() -> SyncSpeechSettings:
+    return load_settings(SyncSpeechSettings)

@@ -11,6 +11,7 @@ from audiofn.api import (
     health,
     inbox,
     lexi,
+    openai_audio,
     sound_mastering,
     tts_jobs,
     voices,
@@ -35,6 +36,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         inbox.router,
         voices.router,
         tts_jobs.router,
+        openai_audio.router,
     ):
         app.include_router(router)
     register_error_handlers(app)

@@ -38,6 +38,7 @@ from starlette.middleware import Middleware
 from audiofn.local.aws_server import LOOPBACK, LocalAws
 from audiofn.local.environment import apply_environment, build_process_environment
 from audiofn.local.folder_mirror import FolderMirror
+from audiofn.local.function_urls import is_streamed_url, load_url_app, url_routes
 from audiofn.local.gateway import HttpApiGateway, build_gateway_app, cors_middleware
 from audiofn.local.handlers import FunctionPool
 from audiofn.local.keys import LocalKeys, resolve_keys, run_bootstrap
@@ -86,6 +87,7 @@ class LocalRuntime:
         self.keys: LocalKeys | None = None
         self.functions: dict[str, FunctionPool] = {}  # in this process: SQS and the rest
         self.http_functions: dict[str, ProcessFunctionPool] = {}  # in worker processes
+        self.url_apps: dict[str, Any] = {}  # streamed Function URLs: ASGI apps, this process
         self.pollers: list[SqsPoller] = []
         self.app: Any = None
         self.ready = threading.Event()
@@ -135,10 +137,11 @@ class LocalRuntime:
         limits = Middleware(
             RequestLimits, rate=self.settings.rate_limit, burst=self.settings.rate_burst
         )
+        streamed = [route for app in self.url_apps.values() for route in url_routes(app)]
         self.app = build_gateway_app(
             gateway,
             middleware=[*cors_middleware(template), limits],
-            extra_routes=_realtime_routes(template),
+            extra_routes=[*_realtime_routes(template), *streamed],
         )
 
     def serve(self) -> None:
@@ -228,6 +231,9 @@ class LocalRuntime:
         # The others in this process: one environment per poller thread (an unserved
         # function gets one too, so a broken import still stops the start).
         for logical_id, spec in template.functions.items():
+            if is_streamed_url(spec) and not spec.sqs_events:
+                self.url_apps[logical_id] = load_url_app(spec, f"audiofn_url_{logical_id}")
+                continue
             if spec.http_events and not spec.sqs_events:
                 continue
             pollers = sum(self.settings.pollers_per_event(logical_id) for _ in spec.sqs_events)
@@ -321,6 +327,9 @@ class LocalRuntime:
             served = ", ".join(triggers) or "no trigger"
             if logical_id in self.http_functions:
                 served += f" ({self.http_functions[logical_id].max_workers} worker processes)"
+            if logical_id in self.url_apps:
+                paths = sorted({getattr(r, "path", "") for r in self.url_apps[logical_id].routes})
+                served = "Function URL (streamed): " + ", ".join(paths)
             lines.append(f"  function      {logical_id}: {served}")
         lines.append("  stop with Ctrl+C")
         return "\n".join(lines)
@@ -339,7 +348,7 @@ def _warn_about_unserved_triggers(template: Template) -> None:
     for logical_id, spec in template.functions.items():
         unserved = [f"{name} ({kind})" for name, kind in spec.other_events]
         unserved += [f"{event.name} (S3, direct)" for event in spec.s3_events]
-        if spec.url is not None:
+        if spec.url is not None and not is_streamed_url(spec):
             unserved.append(f"FunctionUrlConfig ({spec.url.invoke_mode})")
         if unserved:
             LOG.warning("%s: not served locally: %s", logical_id, ", ".join(unserved))

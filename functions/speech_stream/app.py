@@ -1,0 +1,10 @@
+"""Streaming speech function: the ASGI app that run.sh starts under the Lambda Web Adapter
+(a Function URL in RESPONSE_STREAM mode); the local runtime serves the same `app`."""
+
+import threading
+
+from audiofn.openai_speech.stream_app import build_stream_app, warm_up
+
+app = build_stream_app()
+# Load the voice and the encoders while the first request is still on its way.
+threading.Thread(target=warm_up, name="speech-warm-up", daemon=True).start()

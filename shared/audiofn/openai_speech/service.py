@@ -1,0 +1,80 @@
+"""What both speech endpoints share: a checked plan from a request body, OpenAI's error
+body, and the model listing. Pure Python until a plan is spoken."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from audiofn.config import CommonSettings
+from audiofn.errors import AudiofnError
+from audiofn.openai_speech.request import MODELS, SpeechRequest, parse_speech_request
+from audiofn.tts.registry import EngineSettings
+
+if TYPE_CHECKING:
+    from audiofn.openai_speech.synthesis import SpeechPlan
+    from audiofn.services.context import Services
+
+_CREATED = 1_735_689_600  # 2025-01-01: the models' "created" date in listings
+
+_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+    503: "service_unavailable",
+}
+
+
+def engine_settings(settings: CommonSettings) -> EngineSettings:
+    return EngineSettings(
+        polly_enabled=settings.polly_enabled,
+        upstream_url=settings.upstream_tts_url,
+        upstream_api_key=settings.upstream_tts_api_key,
+        aws_region=settings.aws_region,
+    )
+
+
+def openai_error(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """OpenAI's error body: ``{"error": {"message", "type", "param", "code"}}``."""
+    return {
+        "error": {
+            "message": message,
+            "type": _ERROR_TYPES.get(
+                status, "server_error" if status >= 500 else "invalid_request_error"
+            ),
+            "param": param,
+            "code": code,
+        }
+    }
+
+
+def error_body(error: AudiofnError) -> dict[str, Any]:
+    return openai_error(error.status_code, error.message, error.field)
+
+
+def plan_request(services: Services, org_id: str, body: Any) -> tuple[SpeechRequest, SpeechPlan]:
+    """Validate the body, resolve the voice, load the organisation's dictionaries, cut the
+    text: every error a request can have is raised here, before any audio is made."""
+    from audiofn.openai_speech.synthesis import plan_speech
+    from audiofn.services.dictionaries import org_lexicon
+
+    request = parse_speech_request(body)
+    plan = plan_speech(
+        request,
+        engine_settings=engine_settings(services.settings),
+        lexicon_entries=org_lexicon(services, org_id),
+    )
+    return request, plan
+
+
+def models_listing() -> dict[str, Any]:
+    """``GET /v1/models``: OpenAI's list shape."""
+    return {"object": "list", "data": [model_entry(model) for model in MODELS]}
+
+
+def model_entry(model: str) -> dict[str, Any]:
+    return {"id": model, "object": "model", "created": _CREATED, "owned_by": "audiofn"}
