@@ -37,6 +37,11 @@ class CommonSettings(_EnvSettings):
     local: bool = Field(False, alias="AUDIOFN_LOCAL")
     local_resources: str = Field("", alias="AUDIOFN_LOCAL_RESOURCES")
     presign_seconds: int = Field(3600, alias="AUDIOFN_PRESIGN_SECONDS", ge=60, le=604800)
+    # The loudness preset of a mastering request that names none (template parameter).
+    default_mastering_preset: str = Field("podcast", alias="AUDIOFN_DEFAULT_MASTERING_PRESET")
+    # In AWS the upstream key lives in SSM Parameter Store under this name (a SecureString);
+    # when it is empty, AUDIOFN_UPSTREAM_TTS_API_KEY holds the key itself (local runs).
+    upstream_tts_api_key_parameter: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_API_KEY_PARAMETER")
 
 
 class ApiSettings(CommonSettings):

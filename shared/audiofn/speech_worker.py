@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from audiofn.config import SpeechSettings
 from audiofn.errors import AudiofnError
 from audiofn.models.messages import SpeechTask
-from audiofn.observability import logger
+from audiofn.observability import logger, record_cache_lookup, record_speech_render, wav_seconds
 from audiofn.services.context import Services
 from audiofn.services.job_events import failed_job_ended, job_ended
+from audiofn.storage.secrets import upstream_tts_api_key
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 from audiofn.tts.catalogue import UnknownVoice, resolve_voice
 from audiofn.tts.registry import EngineSettings
@@ -32,7 +33,7 @@ class SpeechWorker:
         return EngineSettings(
             polly_enabled=self.settings.polly_enabled,
             upstream_url=self.settings.upstream_tts_url,
-            upstream_api_key=self.settings.upstream_tts_api_key,
+            upstream_api_key=upstream_tts_api_key(self.settings),
             aws_region=self.settings.aws_region,
         )
 
@@ -43,7 +44,9 @@ class SpeechWorker:
         if job is None or job.status == "failed":
             logger.info("skipping task of a missing or failed job", extra={"job": task.job_id})
             return
-        if not self.services.media.exists(task.output_key):
+        rendered = self.services.media.exists(task.output_key)
+        record_cache_lookup("Speech", hit=rendered)
+        if not rendered:
             started = time.perf_counter()
             try:
                 data = self.render(task)
@@ -65,6 +68,7 @@ class SpeechWorker:
                     failed_job_ended(self.services, task.org_id, task.job_id)
                 raise
             self.services.media.put_bytes(task.output_key, data, "audio/wav")
+            record_speech_render(len(task.text), wav_seconds(data))
             logger.info(
                 "speech task rendered",
                 extra={
