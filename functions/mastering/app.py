@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from audiofn.config import mastering_settings
 from audiofn.mastering_worker import MasteringWorker
 from audiofn.models.messages import MasteringTask
-from audiofn.observability import logger
+from audiofn.observability import logger, metrics
 from audiofn.services.context import Services
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -20,9 +20,11 @@ worker = MasteringWorker(Services.from_settings(mastering_settings()), mastering
 
 def record_handler(record: SQSRecord) -> None:
     task = MasteringTask.model_validate_json(record.body)
+    logger.set_correlation_id(task.job_id)  # the id the API returned for this job
     worker.handle(task, receive_count=int(record.attributes.approximate_receive_count))
 
 
+@metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from audiofn.config import speech_settings
 from audiofn.models.messages import SpeechTask
-from audiofn.observability import logger
+from audiofn.observability import logger, metrics
 from audiofn.services.context import Services
 from audiofn.speech_worker import SpeechWorker
 
@@ -21,9 +21,11 @@ worker = SpeechWorker(Services.from_settings(speech_settings()), speech_settings
 
 def record_handler(record: SQSRecord) -> None:
     task = SpeechTask.model_validate_json(record.body)
+    logger.set_correlation_id(task.job_id)  # the id the API returned for this job
     worker.handle(task, receive_count=int(record.attributes.approximate_receive_count))
 
 
+@metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return process_partial_response(

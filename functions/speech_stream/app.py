@@ -1,4 +1,4 @@
-"""Streaming speech function: the ASGI app that run.sh starts under the Lambda Web Adapter
+"""Streaming speech function: the ASGI app uvicorn serves under the Lambda Web Adapter
 (a Function URL in RESPONSE_STREAM mode); the local runtime serves the same `app`."""
 
 import threading

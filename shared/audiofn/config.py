@@ -42,6 +42,11 @@ class CommonSettings(_EnvSettings):
     tts_job_max_characters: int = Field(
         50_000, alias="AUDIOFN_TTS_JOB_MAX_CHARACTERS", ge=1, le=1_000_000
     )
+    # The loudness preset of a mastering request that names none (template parameter).
+    default_mastering_preset: str = Field("podcast", alias="AUDIOFN_DEFAULT_MASTERING_PRESET")
+    # In AWS the upstream key lives in SSM Parameter Store under this name (a SecureString);
+    # when it is empty, AUDIOFN_UPSTREAM_TTS_API_KEY holds the key itself (local runs).
+    upstream_tts_api_key_parameter: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_API_KEY_PARAMETER")
 
 
 class ApiSettings(CommonSettings):

@@ -14,7 +14,7 @@ from typing import Any
 from audiofn.config import MasteringSettings
 from audiofn.errors import AudiofnError
 from audiofn.models.messages import MasteringTask
-from audiofn.observability import logger
+from audiofn.observability import logger, record_cache_lookup, record_master_render
 from audiofn.services.context import Services
 from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.services.mastering import MasterEntry
@@ -41,7 +41,9 @@ class MasteringWorker:
         if job is None or job.status == "failed":
             return
         entry = MasterEntry.model_validate(media.get_json(job.manifest_key)[task.task_index])
-        if not media.exists(entry.report_key):
+        rendered = media.exists(entry.report_key)
+        record_cache_lookup("Master", hit=rendered)
+        if not rendered:
             started = time.perf_counter()
             try:
                 report = self.render(task, entry)
@@ -70,6 +72,7 @@ class MasteringWorker:
                     "lufs": report["integrated_lufs"],
                 },
             )
+            record_master_render(float(report["duration"]))
         job_ended(self.services, table.mark_task_done(task.org_id, task.job_id, task.task_index))
 
     def render(self, task: MasteringTask, entry: MasterEntry) -> dict[str, Any]:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from audiofn.config import SpeechSettings
 from audiofn.errors import AudiofnError
 from audiofn.models.messages import SpeechTask
-from audiofn.observability import logger
+from audiofn.observability import logger, record_cache_lookup, record_speech_render
 from audiofn.services.context import Services
 from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.services.voice_usage import encoded_seconds as seconds
 from audiofn.services.voice_usage import record_synthesis
 from audiofn.services.voices import resolve_speech_voice
+from audiofn.storage.secrets import upstream_tts_api_key
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 from audiofn.tts.catalogue import UnknownVoice
 from audiofn.tts.registry import EngineSettings
@@ -35,7 +36,7 @@ class SpeechWorker:
         return EngineSettings(
             polly_enabled=self.settings.polly_enabled,
             upstream_url=self.settings.upstream_tts_url,
-            upstream_api_key=self.settings.upstream_tts_api_key,
+            upstream_api_key=upstream_tts_api_key(self.settings),
             aws_region=self.settings.aws_region,
         )
 
@@ -46,7 +47,9 @@ class SpeechWorker:
         if job is None or job.status == "failed":
             logger.info("skipping task of a missing or failed job", extra={"job": task.job_id})
             return
-        if not self.services.media.exists(task.output_key):
+        rendered = self.services.media.exists(task.output_key)
+        record_cache_lookup("Speech", hit=rendered)
+        if not rendered:
             started = time.perf_counter()
             try:
                 data = self.render(task)
@@ -70,6 +73,7 @@ class SpeechWorker:
             self.services.media.put_bytes(task.output_key, data, _content_type(task.output_key))
             record_synthesis(self.settings, task.org_id, task.voice, len(task.text), seconds(data))
             self.score_intelligibility(task, data)
+            record_speech_render(len(task.text), seconds(data))
             logger.info(
                 "speech task rendered",
                 extra={

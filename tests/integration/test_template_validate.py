@@ -6,6 +6,7 @@ its own boto and Flask versions.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -20,8 +21,8 @@ TEMPLATES = {
 }
 
 
-def sam_validate(template: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
+def sam_env(home: Path) -> dict[str, str]:
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),  # SAM writes its metadata under ~/.aws-sam
         "AWS_ACCESS_KEY_ID": "testing",
@@ -31,10 +32,13 @@ def sam_validate(template: Path, home: Path, *extra: str) -> subprocess.Complete
         "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
         "SAM_CLI_TELEMETRY": "0",
     }
+
+
+def sam_validate(template: Path, home: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(SAM), "validate", *extra, "--template", str(template), "--region", "us-east-1"],
         cwd=REPO,
-        env=env,
+        env=sam_env(home),
         check=False,
         capture_output=True,
         text=True,
@@ -92,3 +96,61 @@ def test_samconfig_has_dev_and_prod_environments() -> None:
         deploy = config[environment]["deploy"]["parameters"]
         assert deploy["capabilities"] == "CAPABILITY_IAM"
         assert "Stage=" in deploy["parameter_overrides"]
+
+
+@pytest.mark.slow
+def test_sam_build_succeeds_for_every_zip_function(sam_home, tmp_path_factory):
+    """`sam build` of the template without its image functions (no Docker here), which
+    builds every zip function and the shared layer with its requirements."""
+    from audiofn.local.cfn_yaml import load_template_file
+
+    document = load_template_file(TEMPLATES["template.yaml"])
+    resources = document["Resources"]
+    zip_functions = []
+    for logical_id, resource in list(resources.items()):
+        props = resource.get("Properties") or {}
+        if resource["Type"] == "AWS::Serverless::Function":
+            if props.get("PackageType") == "Image":
+                del resources[logical_id]
+                continue
+            zip_functions.append(logical_id)
+            props["CodeUri"] = str(REPO / props["CodeUri"])
+        elif resource["Type"] == "AWS::Serverless::LayerVersion":
+            props["ContentUri"] = str(REPO / props["ContentUri"])
+    # Only the build matters here; the image functions' alarms would dangle.
+    document["Resources"] = {
+        k: v for k, v in resources.items() if v["Type"].startswith("AWS::Serverless::")
+    }
+    document.pop("Outputs", None)
+    work = tmp_path_factory.mktemp("sam-build")
+    template = work / "template.yaml"
+    template.write_text(json.dumps(document))
+    build_dir = Path(os.environ.get("AUDIOFN_SAM_BUILD_DIR", "/tmp/audiofn-sam-build"))
+
+    result = subprocess.run(
+        [
+            str(SAM),
+            "build",
+            "--template",
+            str(template),
+            "--build-dir",
+            str(build_dir / "out"),
+            "--cache-dir",
+            str(build_dir / "cache"),
+            "--cached",
+        ],
+        cwd=work,
+        env=sam_env(sam_home),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+    assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert zip_functions
+    for logical_id in zip_functions:
+        assert (build_dir / "out" / logical_id / "app.py").is_file()
+    layer = build_dir / "out" / "SharedLayer" / "python"
+    for package in ("audiofn", "aws_lambda_powertools", "pydantic", "httpx", "num2words"):
+        assert (layer / package).is_dir(), f"the built layer lacks {package}"

@@ -39,7 +39,7 @@ def test_the_template_s_streaming_function_is_served_locally():
     spec = template.functions["SpeechStreamFunction"]
 
     assert is_streamed_url(spec)
-    assert spec.handler == "run.sh"  # the Lambda Web Adapter's start script
+    assert (spec.code_dir / "app.py").is_file()  # the ASGI app the image's uvicorn serves
 
 
 def test_app_routes_go_in_front_and_the_rest_to_the_gateway(tmp_path):
@@ -47,7 +47,7 @@ def test_app_routes_go_in_front_and_the_rest_to_the_gateway(tmp_path):
     spec = FunctionSpec(
         logical_id="StreamFunction",
         code_dir=tmp_path,
-        handler="run.sh",
+        handler="app.app",
         timeout=30,
         memory_size=512,
         environment={},

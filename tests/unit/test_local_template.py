@@ -218,6 +218,33 @@ Resources:
     assert image.url is not None and image.url.invoke_mode == "RESPONSE_STREAM"
 
 
+def test_image_function_code_is_beside_its_dockerfile(tmp_path):
+    """A context at the repository root (to copy shared code in) still finds the handler."""
+    document = load_template_text(
+        """
+Resources:
+  Image:
+    Type: AWS::Serverless::Function
+    Metadata: {DockerContext: ., Dockerfile: functions/speech/Dockerfile}
+    Properties:
+      PackageType: Image
+      ImageConfig: {Command: ["app.lambda_handler"]}
+"""
+    )
+    image = parse_template(document, tmp_path / "template.yaml", {}).functions["Image"]
+    assert (image.code_dir, image.handler) == (
+        tmp_path / "functions" / "speech",
+        "app.lambda_handler",
+    )
+
+
+def test_repository_image_functions_resolve_to_their_handlers():
+    template = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+    for function in template.functions.values():
+        module = function.handler.rsplit(".", 1)[0]
+        assert (function.code_dir / f"{module}.py").is_file(), function.logical_id
+
+
 def test_conditional_resources_are_skipped(tmp_path):
     document = load_template_text(
         """

@@ -1,7 +1,8 @@
 """Function URLs in ``RESPONSE_STREAM`` mode, served locally in front of the HTTP API.
 
-In AWS such a function runs a web app under the Lambda Web Adapter: its ``Handler`` is the
-start script (``run.sh``) and the adapter relays the app's response as it is written. Locally
+In AWS such a function runs a web app under the Lambda Web Adapter (an extension in its
+container image, which starts uvicorn) and the adapter relays the app's response as it is
+written. Locally
 the same app is imported from the function's ``app.py`` (its ``app`` attribute, an ASGI app)
 and each of its routes is mounted on the local origin ahead of the HttpApi catch-all, so a
 streamed response reaches the client chunk by chunk. The app runs in the runtime's process.

@@ -322,14 +322,16 @@ def _code_location(
     resource: Mapping[str, Any],
     template_path: Path,
 ) -> tuple[Path, str]:
-    """Where the handler's code is: `CodeUri` + `Handler`, or an image's build context."""
+    """Where the handler's code is: `CodeUri` + `Handler`, or, for an image, the folder of
+    its Dockerfile (the context may be a parent, so that the image can copy shared code in)."""
     if properties.get("PackageType") == "Image":
         metadata = resource.get("Metadata") or {}
         context = metadata.get("DockerContext")
+        dockerfile = metadata.get("Dockerfile", "Dockerfile")
         command = (properties.get("ImageConfig") or {}).get("Command") or ["app.lambda_handler"]
-        if not isinstance(context, str):
+        if not isinstance(context, str) or not isinstance(dockerfile, str):
             raise TemplateError(f"{logical_id}: an Image function needs Metadata.DockerContext")
-        return (template_path.parent / context).resolve(), str(command[0])
+        return (template_path.parent / context / dockerfile).resolve().parent, str(command[0])
     code_uri = properties.get("CodeUri")
     handler = properties.get("Handler")
     if not isinstance(code_uri, str) or not isinstance(handler, str):

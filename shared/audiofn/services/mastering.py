@@ -53,7 +53,11 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
     if template is not None:
         field = "soundTemplate" if request.soundTemplate else "backgroundTrackId"
         template = check_template(template, field)
-    preset = (request.masteringPreset or DEFAULT_PRESET).strip().lower()
+    preset = (
+        (request.masteringPreset or services.settings.default_mastering_preset or DEFAULT_PRESET)
+        .strip()
+        .lower()
+    )
     if preset not in PRESETS:
         raise InvalidInput(
             f"masteringPreset: unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}",
