@@ -82,13 +82,14 @@ class JobVoice:
 
 
 def resolve_custom_voice(services: Services, org_id: str, voice_id: str) -> Voice | None:
-    """The organisation's own (cloned or designed) voice with this id, if it has one.
+    """The organisation's own custom voice (or another's public one) with this id, if any:
+    numeric ids from 1,000,000 up or UUIDs of the voice-management API. It must be ready
+    (a PROCESSING or FAILED voice is a 409 saying so)."""
+    from audiofn.services.voices import find_custom, resolve_speech_voice
 
-    The extension point for custom voices: return the voice that speaks them. Until custom
-    voices exist on this deployment no id resolves here, and unknown ids are refused.
-    """
-    del services, org_id, voice_id
-    return None
+    if find_custom(services, org_id, voice_id) is None:
+        return None
+    return resolve_speech_voice(services, org_id, voice_id)
 
 
 def resolve_job_voice(
