@@ -213,7 +213,9 @@ def _encode_mp3(audio: Audio, bitrate_kbps: int | None) -> bytes:
 
     audio = _at_supported_rate(audio, _MP3_RATES)
     kbps = bitrate_kbps or DEFAULT_BITRATE_KBPS["mp3"]
-    pcm = np.round(_clipped(audio) * np.float32(32767.0)).astype("<i2")
+    scaled = _clipped(audio)  # a fresh array: scaled in place
+    scaled *= np.float32(32767.0)
+    pcm = np.rint(scaled, out=scaled).astype("<i2")
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(kbps)
     encoder.set_in_sample_rate(audio.sample_rate)

@@ -736,7 +736,10 @@ def _true_peak_envelope_db(mix: Float32, rate: int) -> Float32:
         last = start + _CHUNK_FRAMES >= len(mix)
         up = stream.resample_chunk(mix[start : start + _CHUNK_FRAMES], last=last)
         up = up[: max(0, total - position)]
-        linked = _linked_abs(up)
+        np.abs(up, out=up)  # the stream's own output buffer: no copy needed
+        linked = up[:, 0].copy()
+        for channel in range(1, channels):
+            np.maximum(linked, up[:, channel], out=linked)
         head = min(len(linked), (-position) % 4)
         if head:
             frame = position // 4
@@ -1069,6 +1072,9 @@ class BenchResult:
     """Programme seconds per wall-clock second for master + encode."""
     master_realtime_factor: float
     cpu_seconds: float
+    cpu_realtime_factor: float
+    """Programme seconds per CPU second of this process (what one core does, even on a busy
+    machine where the wall clock also counts other processes' turns)."""
     peak_memory_mb: float
     """Largest traced Python/numpy allocation during one master + encode (tracemalloc)."""
     max_rss_mb: float
@@ -1183,6 +1189,7 @@ def benchmark(
         realtime_factor=duration / total,
         master_realtime_factor=duration / master_seconds,
         cpu_seconds=cpu_seconds,
+        cpu_realtime_factor=duration / cpu_seconds if cpu_seconds > 0 else math.inf,
         peak_memory_mb=peak_bytes / 1e6,
         max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         integrated_lufs=result.report.integrated_lufs,
