@@ -18,6 +18,7 @@ from audiofn.observability import logger, record_cache_lookup, record_master_ren
 from audiofn.services.context import Services
 from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.services.mastering import MasterEntry
+from audiofn.services.media_library import load_media_bed
 from audiofn.services.sound_library import ensure_template
 from audiofn.storage.media import MediaStore
 
@@ -81,7 +82,11 @@ class MasteringWorker:
 
         media = self.services.media
         sections = [decode(media.get_bytes(key)) for key in task.section_keys]
-        bed = ensure_template(media, task.sound_template) if task.sound_template else None
+        bed: Any = None
+        if task.sound_template:
+            bed = ensure_template(media, task.sound_template)
+        elif task.background_media_id:
+            bed = load_media_bed(self.services, task.org_id, task.background_media_id)
         result = master(sections, bed, task.preset)
         report = result.report.to_dict()
 

@@ -169,3 +169,42 @@ def test_content_types_and_extensions_cover_every_format() -> None:
     assert CONTENT_TYPES["mp3"] == "audio/mpeg"
     assert CONTENT_TYPES["aac"] == "audio/aac"
     assert all(ext == f".{fmt}" for fmt, ext in FILE_EXTENSIONS.items())
+
+
+@pytest.mark.parametrize(
+    ("rate", "channels", "kbps"),
+    [(44_100, 2, 128), (48_000, 1, 64), (22_050, 1, 32), (24_000, 2, 96), (8_000, 1, 16)],
+)
+def test_mp3_is_gapless_in_both_decoders_at_every_mpeg_version(
+    rate: int, channels: int, kbps: int
+) -> None:
+    from audiofn.codecs import _decode_pyav
+
+    rng = np.random.default_rng(rate)
+    frames = rate + 123
+    shape = (frames, channels) if channels == 2 else (frames,)
+    audio = Audio((0.2 * rng.standard_normal(shape)).astype(np.float32), rate)
+
+    data = encode(audio, "mp3", bitrate_kbps=kbps)
+
+    for back in (decode(data), _decode_pyav(data)):  # mpg123 (libsndfile) and FFmpeg
+        assert back.sample_rate == rate and len(back.samples) == frames
+        # ... and in place: the decoded noise lines up with the input
+        flat_in, flat_out = audio.samples.reshape(frames, -1), back.samples.reshape(frames, -1)
+        assert float(np.corrcoef(flat_in[:, 0], flat_out[:, 0])[0, 1]) > 0.7
+
+
+def test_scan_measures_without_keeping_samples_and_sees_truncation(tone: Audio) -> None:
+    from audiofn.codecs import scan
+
+    whole = encode(tone, "wav")
+    found = scan(whole, max_seconds=60)
+    assert found.frames == len(tone.samples) and found.declared_frames == found.frames
+    assert found.peak == pytest.approx(0.5, abs=0.01) and found.complete and found.finite
+
+    cut = scan(whole[: len(whole) // 2], max_seconds=60)
+    assert cut.declared_frames == len(tone.samples) and cut.frames < len(tone.samples) * 0.6
+
+    assert not scan(whole, max_seconds=0.25).complete
+    with pytest.raises(UnsupportedFormat):
+        scan(b"plain text, not audio\n" * 50, max_seconds=60)

@@ -263,3 +263,46 @@ def test_benchmark_reports_speed_memory_and_levels(speech: list[Audio]) -> None:
     assert result.peak_memory_mb > 0.0 and result.encoded_bytes > 10_000
     assert abs(result.integrated_lufs + 16.0) <= 0.5 and result.true_peak_dbtp <= -1.0
     json.dumps(result.to_dict())
+
+
+# --- the fast paths stay exact ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [22_050, 44_100])
+def test_voice_eq_cascade_equals_the_pedalboard_filters(rate: int) -> None:
+    import pedalboard as pb
+    from scipy import signal
+
+    from audiofn.mastering import _voice_eq
+
+    preset = get_preset("podcast")
+    noise = (0.1 * np.random.default_rng(3).standard_normal(rate * 2)).astype(np.float32)
+    highpass = signal.butter(2, 75.0 / (0.5 * rate), btype="highpass", output="sos")
+    reference = signal.sosfilt(highpass.astype(np.float32), noise).astype(np.float32)
+    reference = pb.Pedalboard(
+        [
+            pb.LowShelfFilter(cutoff_frequency_hz=200.0, gain_db=-1.5, q=0.7),
+            pb.PeakFilter(cutoff_frequency_hz=3200.0, gain_db=preset.presence_db, q=0.9),
+            pb.HighShelfFilter(cutoff_frequency_hz=7500.0, gain_db=preset.deess_db, q=0.7),
+        ]
+    )(reference[np.newaxis, :], float(rate))[0]
+
+    cascade = signal.sosfilt(_voice_eq(rate, preset), noise)
+
+    assert np.max(np.abs(cascade - reference)) < 1e-4
+
+
+@pytest.mark.parametrize("frames", [1, 5, 1_000, (1 << 18) + 7, 3 * (1 << 18) - 1])
+def test_true_peak_envelope_equals_one_shot_oversampling(frames: int) -> None:
+    import soxr
+
+    from audiofn.mastering import _true_peak_envelope_db
+
+    rng = np.random.default_rng(frames)
+    mix = (0.3 * rng.standard_normal((frames, 2))).astype(np.float32)
+    up = np.abs(soxr.resample(mix, 44_100, 4 * 44_100, quality="HQ"))[: 4 * frames]
+    linked = np.maximum(up[:, 0], up[:, 1])
+    linked = np.pad(linked, (0, 4 * frames - len(linked))).reshape(frames, 4).max(axis=1)
+    expected = 20 * np.log10(np.maximum(np.maximum(linked, np.abs(mix).max(axis=1)), 1e-9))
+
+    assert np.max(np.abs(_true_peak_envelope_db(mix, 44_100) - expected)) < 1e-4

@@ -11,6 +11,7 @@ from audiofn.api import (
     health,
     inbox,
     lexi,
+    media,
     openai_audio,
     sound_mastering,
     tts_jobs,
@@ -37,6 +38,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         voices.router,
         tts_jobs.router,
         openai_audio.router,
+        media.router,
     ):
         app.include_router(router)
     register_error_handlers(app)

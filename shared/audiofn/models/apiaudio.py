@@ -83,7 +83,7 @@ END_FORMATS = ("mp3", "mp3_low", "mp3_medium", "mp3_high", "mp3_very_high", "wav
 class CreateMasteringRequest(ApiModel):
     scriptId: str = Field(min_length=1)
     soundTemplate: str | None = None
-    # Deprecated in the protocol; here a template name, like soundTemplate.
+    # Deprecated in the protocol; here a template name, like soundTemplate, or a media id.
     backgroundTrackId: str | None = None
     audience: list[dict[str, Any]] | None = Field(None, max_length=MAX_AUDIENCE)
     public: bool = False

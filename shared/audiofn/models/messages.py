@@ -39,6 +39,8 @@ class MasteringTask(BaseModel):
     section_keys: list[str] = Field(min_length=1)
     section_texts: list[str] = []
     sound_template: str | None = None
+    background_media_id: str | None = None
+    """An uploaded media file as the bed (instead of a template)."""
     preset: str
     formats: list[str] = Field(min_length=1)
     output_prefix: str

@@ -14,6 +14,7 @@ from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, speech_of, start_job
+from audiofn.services.media_library import resolve_background
 from audiofn.services.scripts import get_script
 from audiofn.services.sound_library import check_template
 from audiofn.services.speech import ManifestEntry
@@ -49,10 +50,13 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
     from audiofn.mastering import PRESETS
 
     script = get_script(services, org_id, request.scriptId)
-    template = request.soundTemplate or request.backgroundTrackId
-    if template is not None:
-        field = "soundTemplate" if request.soundTemplate else "backgroundTrackId"
-        template = check_template(template, field)
+    template, media_id = None, None
+    if request.soundTemplate:
+        template = check_template(request.soundTemplate, "soundTemplate")
+    elif request.backgroundTrackId:
+        # A template's name (the protocol's older spelling) or one of the org's media files.
+        bed = resolve_background(services, org_id, request.backgroundTrackId, "backgroundTrackId")
+        template, media_id = bed.template, bed.media_id
     preset = (
         (request.masteringPreset or services.settings.default_mastering_preset or DEFAULT_PRESET)
         .strip()
@@ -139,6 +143,7 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 section_keys=[by_section[name].s3_key for name in section_order],
                 section_texts=[by_section[name].text for name in section_order],
                 sound_template=template,
+                background_media_id=media_id,
                 preset=preset,
                 formats=formats,
                 output_prefix=prefix,
