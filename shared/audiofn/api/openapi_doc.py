@@ -19,6 +19,7 @@ ERROR_STATUSES = {
     "406": "Not acceptable in the object's current state.",
     "409": "Conflicts with the object's current state (for example: create speech first).",
     "413": "Request body too large.",
+    "415": "The body's content type (or the uploaded file's type) is not accepted.",
     "422": "The work failed; `message` says why.",
     "429": "Too many requests for this key; retry after the `Retry-After` seconds.",
 }
@@ -30,14 +31,40 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
     "required": ["message"],
 }
+# The job-based TTS protocol's own error body, on its routes only.
+JOBS_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "integer"},
+                "message": {"type": "string"},
+                "field": {"type": ["string", "null"]},
+            },
+            "required": ["code", "message"],
+        }
+    },
+    "required": ["error"],
+}
 
 
 def complete_document(document_json: str) -> str:
     document = json.loads(document_json)
     components = document.setdefault("components", {}).setdefault("schemas", {})
     components["ErrorBody"] = ERROR_SCHEMA
-    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    components["JobsErrorBody"] = JOBS_ERROR_SCHEMA
     for path, operations in document.get("paths", {}).items():
+        error_ref: dict[str, Any] = {"$ref": "#/components/schemas/ErrorBody"}
+        if path.startswith("/api/v1/jobs"):
+            # The protocol's body; the gateway's own answers (an unroutable path) keep
+            # API Gateway's {"message"}.
+            error_ref = {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/JobsErrorBody"},
+                    {"$ref": "#/components/schemas/ErrorBody"},
+                ]
+            }
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
