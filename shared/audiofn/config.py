@@ -36,6 +36,7 @@ class CommonSettings(_EnvSettings):
     local: bool = Field(False, alias="AUDIOFN_LOCAL")
     local_resources: str = Field("", alias="AUDIOFN_LOCAL_RESOURCES")
     presign_seconds: int = Field(3600, alias="AUDIOFN_PRESIGN_SECONDS", ge=60, le=604800)
+    batch_queue_url: str = Field("", alias="AUDIOFN_BATCH_QUEUE_URL")
 
 
 class ApiSettings(CommonSettings):
@@ -96,3 +97,16 @@ def reset_settings_cache() -> None:
     api_settings.cache_clear()
     speech_settings.cache_clear()
     mastering_settings.cache_clear()
+    batch_settings.cache_clear()
+
+
+class BatchSettings(CommonSettings):
+    batch_chunk_queue_url: str = Field(alias="AUDIOFN_BATCH_CHUNK_QUEUE_URL")
+    # Matches the queues' RedrivePolicy: the last attempt records the failure on the batch.
+    max_receives: int = Field(3, alias="AUDIOFN_BATCH_MAX_RECEIVES", ge=1)
+    chunk_size: int = Field(20, alias="AUDIOFN_BATCH_CHUNK_SIZE", ge=1, le=500)
+
+
+@cache
+def batch_settings() -> BatchSettings:
+    return load_settings(BatchSettings)

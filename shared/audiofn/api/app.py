@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from audiofn import __version__
-from audiofn.api import admin, apiaudio, health, lexi, sound_mastering
+from audiofn.api import admin, apiaudio, batches, health, lexi, sound_mastering
 from audiofn.api.auth import require_org_key
 from audiofn.api.errors import register_error_handlers
 
@@ -19,6 +19,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         apiaudio.router,
         lexi.router,
         sound_mastering.router,
+        batches.router,
     ):
         app.include_router(router)
     register_error_handlers(app)
