@@ -130,6 +130,9 @@ def main() -> None:
     print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {overhead:.0f} %)")
     print(f"API function cold import:    {cold:6.0f} ms (median of 15 fresh interpreters)")
     mastering_figures()
+    from bench.batch import main as batch_figures
+
+    batch_figures()
 
 
 if __name__ == "__main__":
