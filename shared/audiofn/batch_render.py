@@ -270,7 +270,9 @@ def build_shared(spoken: SpokenSections, bed: Audio | Stems | None, preset: str)
                 start=cut_start,
                 end=cut_end,
                 lead=voice_start - cut_start,
-                trail=cut_end - voice_end,
+                # measured from the fragment as a listener's is laid: the reference's own
+                # sentence spliced back gives the reference's length exactly
+                trail=cut_end - (voice_start + len(alone)),
                 gain=_rms(reference) / level if level > 0 else 1.0,
             )
         )
