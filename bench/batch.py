@@ -33,7 +33,6 @@ SCRIPT = (
     "Here is your Monday briefing from the city desk, with the stories that matter this week. "
     "The council has approved the new riverside park, and construction starts in the spring. "
     "<<sectionName::news>> Local businesses expect more visitors once the footbridge opens. "
-    "In sport, the home team won on Saturday after a late goal in extra time. "
     "The weather stays mild, with light rain on Thursday afternoon. "
     "That is all for today. Thank you for listening, and have a wonderful week."
 )

@@ -388,8 +388,11 @@ def test_a_thousand_listeners_from_one_sqs_message_with_five_percent_poison_rows
             audience.append({"name": f"Listener {index}"})
     # When one message on the batch queue starts it (the event-triggered road)
     message = json.loads(load_event_text("batch_start_message.json"))
-    message.update(orgId=org.org_id, audience=audience, voice=VOICE, endFormat="wav")
-    message.pop("audienceKey", None)
+    message.update(
+        orgId=org.org_id, audience=audience, voice=VOICE, endFormat="wav", scriptText=SCRIPT
+    )
+    for key in ("audienceKey", "soundTemplate"):
+        message.pop(key)
     boto3.client("sqs").send_message(QueueUrl=aws.batch_queue_url, MessageBody=json.dumps(message))
     function = load_function("batch")
     run_batch(aws, lambda_context, function)
@@ -417,3 +420,35 @@ def load_event_text(name: str) -> str:
     from tests.conftest import EVENTS
 
     return (EVENTS / name).read_text()
+
+
+class RefusingMedia(MediaStore):
+    """The media bucket refusing every write of keys that end with `suffix`."""
+
+    def __init__(self, bucket: str, suffix: str) -> None:
+        super().__init__(bucket)
+        object.__setattr__(self, "_suffix", suffix)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        if key.endswith(self._suffix):  # type: ignore[attr-defined]
+            raise OSError("the bucket refuses writes")
+        super().put_bytes(key, data, content_type)
+
+
+def test_a_start_message_that_keeps_failing_ends_in_the_dlq_and_fails_the_batch(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    batch_id = start(aws, lambda_context, org, audience=[{"name": "Ada"}])
+    function = load_function("batch")
+    worker = function.worker
+    media = RefusingMedia(worker.services.media.bucket, "plan.json")
+    worker.services = Services(worker.services.settings, worker.services.table, media)
+
+    seen = deliver(function, aws.batch_queue_url, lambda_context)
+
+    assert seen["failures"] == 3
+    assert queue_depth(aws.batch_dlq_url) == 1
+    assert queue_depth(aws.batch_chunk_queue_url) == 0
+    body = status_of(lambda_context, org, batch_id)
+    assert body["status"] == "failed"
+    assert body["reason"] == "start: gave up after 3 tries: the bucket refuses writes"
