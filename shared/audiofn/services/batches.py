@@ -318,12 +318,12 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
         "end_format": options.endFormat.strip().lower(),
         "reference": reference,
         "variant": variant,
+        "cache": options.cache,  # spliced and whole masters differ: never re-use one for the other
     }
     identity = json.dumps([RENDER_VERSION, fields], sort_keys=True, ensure_ascii=False)
     return BatchPlan(
         org_id=org_id,
         batch_id=batch_id,
-        cache=options.cache,
         fragments=fragments,
         placeholders=[p.name for p in parsed.placeholders],
         digest=hashlib.sha256(identity.encode()).hexdigest(),
