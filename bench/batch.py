@@ -144,6 +144,21 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def stored_masters_mb(runtime: RunningRuntime, org_id: str) -> float:
+    health = httpx.get(f"{runtime.url}/health", timeout=30).json()["aws"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=health["endpointUrl"],
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    pages = s3.get_paginator("list_objects_v2").paginate(
+        Bucket=health["buckets"]["MediaBucket"], Prefix=f"orgs/{org_id}/batches/masters/"
+    )
+    return sum(item["Size"] for page in pages for item in page.get("Contents", [])) / 1e6
+
+
 def peak_rss_mb(pid: int) -> float:
     """Largest resident set of any process of the runtime (VmHWM)."""
     peak = 0.0
@@ -224,6 +239,50 @@ def run_batch(
     return BatchRun(count, body["done"], body["failed"], seconds, cpu_seconds(pid) - cpu)
 
 
+def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
+    """Traced peak (numpy and Python) of a chunk worker in this process: the shared render
+    is built, then `listeners` listeners are spliced and encoded. Also the shared render's
+    size as stored."""
+    import tracemalloc
+
+    from audiofn.batch_render import (
+        build_shared,
+        plan_fragments,
+        speak_sections,
+        splice_listener,
+        trim_silence,
+    )
+    from audiofn.codecs import encode
+    from audiofn.scripts import Section, parse_script
+    from audiofn.sound.stems import render_template
+    from audiofn.tts.catalogue import resolve_voice
+    from audiofn.tts.registry import EngineSettings
+    from audiofn.tts.ssml_render import render_text
+
+    voice = resolve_voice("joe", polly_enabled=False, upstream_enabled=False)
+    fragments = plan_fragments(parse_script(SCRIPT))
+    bed = render_template("news")
+
+    def speak(text: str) -> Any:
+        return render_text(text, voice, 1.0, EngineSettings())
+
+    def texts(values: dict[str, str]) -> list[str]:
+        return [Section(f.name, f.text, ()).render(values) for f in fragments]
+
+    speak("Warm up.")
+    tracemalloc.start()
+    try:
+        shared = build_shared(speak_sections(fragments, texts({}), speak), bed, "podcast")
+        stored = len(shared.to_bytes())
+        for row in audience(listeners):
+            sentence = trim_silence(speak(texts(row)[0]))
+            encode(splice_listener(shared, [sentence]).audio, fmt)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 1e6, stored / 1e6
+
+
 def main() -> None:
     listeners = int(os.environ.get("BENCH_BATCH_LISTENERS", "1000"))
     uncached = int(os.environ.get("BENCH_BATCH_UNCACHED_LISTENERS", "100"))
@@ -243,6 +302,7 @@ def main() -> None:
         cached = run_batch(runtime, org_id, "bench-cached", listeners, fmt, True)
         plain = run_batch(runtime, org_id, "bench-uncached", uncached, fmt, False)
         peak = peak_rss_mb(runtime.process.pid)
+        stored_mb = stored_masters_mb(runtime, org_id)
     load = os.getloadavg()
     print(
         f"batch: 30 s two-section script, one personal sentence, {fmt}, local runtime with two "
@@ -259,7 +319,12 @@ def main() -> None:
         f"  cache on / off: {cached.per_hour / plain.per_hour:.1f}x wall clock, "
         f"{plain.cpu_per_listener / cached.cpu_per_listener:.1f}x CPU per listener"
     )
-    print(f"  peak memory: {peak:.0f} MB resident (largest process of the runtime)")
+    traced, stored = splice_memory_mb(fmt)
+    print(
+        f"  peak memory: {peak:.0f} MB resident (largest process of the runtime; it also "
+        f"holds moto's S3 objects: {stored_mb:.0f} MB of masters); a chunk worker's traced "
+        f"peak {traced:.0f} MB (the shared render is {stored:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":
