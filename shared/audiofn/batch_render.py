@@ -324,7 +324,9 @@ def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> Listener
     position = 0
     true_peak = shared.true_peak_dbtp
     durations = []
-    for region, fragment in zip(shared.regions, personal, strict=True):
+    for number, (region, fragment) in enumerate(zip(shared.regions, personal, strict=True)):
+        if number + 1 < len(shared.regions):  # the next stretch may follow closely
+            tail = min(tail, max(0, shared.regions[number + 1].start - region.end))
         voice = process_voice(_mono_at(fragment, rate), rate, shared.preset)
         voice *= np.float32(region.gain)
         length = region.lead + len(voice) + region.trail

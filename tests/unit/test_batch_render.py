@@ -103,3 +103,37 @@ def test_uncached_listeners_are_mastered_whole(speak) -> None:
     result = master_whole(spoken, bed(), "podcast")
     assert abs(result.report["integrated_lufs"] - -16.0) < 0.1
     assert result.report["spliced"] is False
+
+
+def test_personal_sentences_close_together_are_each_spliced(speak) -> None:
+    # Given a personal sentence at the end of one section and the start of the next, with
+    # the preset that has the shortest gap between sections
+    script = (
+        "<<sectionName::a>> Here we go. Hello {{name}}! <<sectionName::b>> Still {{name}}? Bye."
+    )
+    fragments = plan_fragments(parse_script(script))
+    assert [f.personal for f in fragments] == [False, True, True, False]
+
+    def words(values: dict[str, str]) -> list[str]:
+        return [Section(f.name, f.text, ()).render(values) for f in fragments]
+
+    cached: dict[str, Audio] = {}
+
+    def said(text: str) -> Audio:
+        return cached.setdefault(text, trim_silence(speak(text)))
+
+    shared = build_shared(speak_sections(fragments, words({"name": "Bo"}), said), None, "ad")
+    assert len(shared.regions) == 2
+
+    # When both are replaced by longer ones
+    personal = [
+        said(t)
+        for f, t in zip(fragments, words({"name": "Bartholomew"}), strict=True)
+        if f.personal
+    ]
+    result = splice_listener(shared, personal)
+
+    # Then the master grew by exactly what the two sentences grew
+    before = [said(t) for f, t in zip(fragments, words({"name": "Bo"}), strict=True) if f.personal]
+    grown = sum(p.duration for p in personal) - sum(p.duration for p in before)
+    assert abs((len(result.audio.samples) - len(shared.audio)) / shared.rate - grown) < 0.001

@@ -371,6 +371,8 @@ class BatchWorker:
             return batch_id
         try:
             rows = self._audience(message)
+            if not rows:
+                raise InvalidInput("audience: no listeners", field="audience")
             plan = make_plan(self.services, org_id, batch_id, options)
             plan_key = batch_prefix(org_id, batch_id) + "plan.json"
             self.services.media.put_json(plan_key, plan.model_dump())
@@ -407,9 +409,10 @@ class BatchWorker:
         if message.audience is not None:
             return message.audience
         key = message.audienceKey or ""
-        if not key.startswith(org_prefix(message.orgId)) and not key.startswith("inbox/"):
+        if not key.startswith((org_prefix(message.orgId), f"inbox/{message.orgId}/")):
             raise InvalidInput(
-                "audienceKey must be in the organisation's prefix", field="audienceKey"
+                f"audienceKey must be under orgs/{message.orgId}/ or inbox/{message.orgId}/",
+                field="audienceKey",
             )
         data = self.services.media.get_bytes_if_exists(key)
         if data is None:
