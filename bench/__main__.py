@@ -141,6 +141,9 @@ def main() -> None:
     from bench.voices import main as voice_figures
 
     voice_figures()
+    from bench.batch import main as batch_figures
+
+    batch_figures()
 
 
 if __name__ == "__main__":

@@ -121,7 +121,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
         monkeypatch.setenv("AUDIOFN_API_URL", "https://api.example.test")
         sqs = boto3.client("sqs")
         queues = {}
-        for name in ("speech", "mastering", "inbox", "webhook"):
+        for name in ("speech", "mastering", "inbox", "webhook", "batch", "batch-chunk"):
             dlq = sqs.create_queue(QueueName=f"audiofn-test-{name}-dlq")["QueueUrl"]
             dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
                 "Attributes"
@@ -149,6 +149,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
                 "QueueConfigurations": [{"QueueArn": inbox_arn, "Events": ["s3:ObjectCreated:*"]}]
             },
         )
+        monkeypatch.setenv("AUDIOFN_BATCH_QUEUE_URL", queues["batch"])
+        monkeypatch.setenv("AUDIOFN_BATCH_CHUNK_QUEUE_URL", queues["batch-chunk"])
         boto3.client("dynamodb").create_table(
             TableName="audiofn-test-table",
             BillingMode="PAY_PER_REQUEST",
@@ -166,6 +168,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
             queue_url=queue,
             dlq_url=queues["speech_dlq"],
             mastering_queue_url=queues["mastering"],
+            batch_queue_url=queues["batch"],
+            batch_dlq_url=queues["batch_dlq"],
+            batch_chunk_queue_url=queues["batch-chunk"],
+            batch_chunk_dlq_url=queues["batch-chunk_dlq"],
             bucket="audiofn-test-media",
             public_bucket="audiofn-test-public",
             inbox_bucket="audiofn-test-inbox",

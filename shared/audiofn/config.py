@@ -47,6 +47,7 @@ class CommonSettings(_EnvSettings):
     # In AWS the upstream key lives in SSM Parameter Store under this name (a SecureString);
     # when it is empty, AUDIOFN_UPSTREAM_TTS_API_KEY holds the key itself (local runs).
     upstream_tts_api_key_parameter: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_API_KEY_PARAMETER")
+    batch_queue_url: str = Field("", alias="AUDIOFN_BATCH_QUEUE_URL")
 
 
 class ApiSettings(CommonSettings):
@@ -134,6 +135,7 @@ def reset_settings_cache() -> None:
     tts_job_settings.cache_clear()
     intelligibility_enabled.cache_clear()
     sync_speech_settings.cache_clear()
+    batch_settings.cache_clear()
 
 
 # Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
@@ -191,3 +193,15 @@ class SyncSpeechSettings(ApiSettings):
 @cache
 def sync_speech_settings() -> SyncSpeechSettings:
     return load_settings(SyncSpeechSettings)
+
+
+class BatchSettings(CommonSettings):
+    batch_chunk_queue_url: str = Field(alias="AUDIOFN_BATCH_CHUNK_QUEUE_URL")
+    # Matches the queues' RedrivePolicy: the last attempt records the failure on the batch.
+    max_receives: int = Field(3, alias="AUDIOFN_BATCH_MAX_RECEIVES", ge=1)
+    chunk_size: int = Field(20, alias="AUDIOFN_BATCH_CHUNK_SIZE", ge=1, le=500)
+
+
+@cache
+def batch_settings() -> BatchSettings:
+    return load_settings(BatchSettings)

@@ -42,6 +42,8 @@ from audiofn.storage.followups_table import FollowUp, FollowUpsTable
 from audiofn.storage.inbox_table import InboxRecord, InboxTable
 from audiofn.storage.media import MediaStore
 
+MAX_AUDIENCE_FILE_BYTES = 50_000_000
+
 
 class InboxStep(BaseModel):
     """A follow-up message on the inbox queue."""
@@ -361,8 +363,47 @@ class InboxWorker:
         self.inbox.put_json(key.status_key, {k: v for k, v in document.items() if v is not None})
 
     def _start_batch(self, key: InboxKey, created: ObjectCreated) -> None:
-        self._reject(
-            key,
-            created.etag,
-            InvalidInput("audience files are not accepted by this deployment", field="file"),
+        """An audience file (CSV with a header row, or JSON Lines) starts a personalisation
+        batch; its settings come from the sidecar `<name>.json`, uploaded first."""
+        from audiofn.services.batches import start_batch_from_audience_file
+
+        record = self.records.get(key.org_id, key.key)
+        if record is not None and record.etag == created.etag and record.status != "failed":
+            return  # a repeated notification: this upload already started its batch
+        try:
+            if created.size > MAX_AUDIENCE_FILE_BYTES:
+                raise InvalidInput(
+                    f"audience file is too large: {created.size} bytes, the limit is "
+                    f"{MAX_AUDIENCE_FILE_BYTES}",
+                    field="file",
+                )
+            if not self.inbox.exists(key.sidecar_key):
+                raise InvalidInput(
+                    f"an audience file needs its batch settings in {key.name}.json beside it "
+                    "(scriptId or scriptText, voice, soundTemplate, endFormat...): upload it "
+                    "first",
+                    field="sidecar",
+                )
+            options = read_sidecar(self.inbox.get_bytes(key.sidecar_key))
+            batch = start_batch_from_audience_file(
+                self.settings, key.org_id, key.key, self.inbox.get_bytes(key.key), options
+            )
+        except AudiofnError as error:
+            self._reject(key, created.etag, error)
+            return
+        record = InboxRecord(
+            input_key=key.key, etag=created.etag, status="done", stage="batch started"
+        )
+        self.records.put(key.org_id, record)
+        self.inbox.put_json(
+            key.status_key,
+            {
+                "status": "batch started",
+                "input": key.key,
+                "etag": created.etag,
+                "batchId": batch.batch_id,
+                "statusUrl": f"/batch/{batch.batch_id}",
+                "total": batch.total,
+                "updatedAt": utc_now(),
+            },
         )

@@ -1199,3 +1199,35 @@ def benchmark(
         template=template,
         preset=get_preset(preset).name,
     )
+
+
+# --- building blocks for splicing (batches master the shared stretches once) -----------------
+
+
+def process_voice(voice: Float32, rate: int, preset: str | MasteringPreset) -> Float32:
+    """The mastering voice chain on a mono voice at ``rate``: levelled, filtered, compressed,
+    limited and levelled again to :data:`VOICE_REFERENCE_LUFS`."""
+    return _process_voice(voice, rate, get_preset(preset))[0]
+
+
+def channel_power(weighted: Float32) -> Float32:
+    """Per-frame K-weighted power summed over channels (the input of the loudness gates)."""
+    return _channel_power(weighted)
+
+
+def integrated_loudness(power: Float32, rate: int) -> float:
+    """Gated integrated loudness (LUFS) of per-frame K-weighted power."""
+    return _integrated(power, rate)
+
+
+def limit_true_peak(mix: Float32, rate: int, ceiling_dbtp: float) -> tuple[Float32, float]:
+    """``mix`` (stereo) under ``ceiling_dbtp`` true peak by the master's look-ahead limiter;
+    the limited copy and its true peak (dBTP)."""
+    import numpy as np
+
+    envelope_db = _true_peak_envelope_db(mix, rate)
+    curve = _limiter_gain_db(envelope_db, ceiling_dbtp - _LIMITER_MARGIN_DB, rate)
+    if curve.size == 0 or curve.min() >= 0.0:
+        return mix, float(envelope_db.max(initial=-math.inf))
+    gains = np.power(np.float32(10.0), curve / np.float32(20.0))
+    return mix * gains[:, None], float(np.max(envelope_db + curve))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from audiofn.config import SpeechSettings
 from audiofn.errors import AudiofnError
@@ -22,6 +23,9 @@ from audiofn.storage.secrets import upstream_tts_api_key
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 from audiofn.tts.catalogue import UnknownVoice
 from audiofn.tts.registry import EngineSettings
+
+if TYPE_CHECKING:
+    from audiofn.audio import Audio
 
 SPEECH_FORMAT = "wav"
 
@@ -102,23 +106,35 @@ class SpeechWorker:
         apply the effect and padding, leave 1 dB of true-peak headroom, encode."""
         from audiofn.codecs import encode
         from audiofn.dsp.effects import apply_effect, ensure_headroom, pad_silence
+        from audiofn.fragment_cache import FragmentCache, FragmentSpec, speech_variant
         from audiofn.lexicon import Lexicon
         from audiofn.services.dictionaries import org_lexicon
         from audiofn.tts.ssml_render import render_text
 
         voice = resolve_speech_voice(self.services, task.org_id, task.voice)
         entries = org_lexicon(self.services, task.org_id)
-        audio = render_text(
-            task.text,
-            voice,
-            task.speed,
-            self.engine_settings,
-            normalize=task.normalize,
-            lexicon=Lexicon(entries) if entries else None,
-            field="scriptText",
+
+        def synthesise() -> Audio:
+            audio = render_text(
+                task.text,
+                voice,
+                task.speed,
+                self.engine_settings,
+                normalize=task.normalize,
+                lexicon=Lexicon(entries) if entries else None,
+                field="scriptText",
+            )
+            return apply_effect(task.effect, audio) if task.effect else audio
+
+        spec = FragmentSpec(
+            engine=voice.provider,
+            voice=voice.id,
+            speed=task.speed,
+            effect=task.effect,
+            text=task.text,
+            variant=speech_variant(task.normalize, entries),
         )
-        if task.effect:
-            audio = apply_effect(task.effect, audio)
+        audio = FragmentCache(self.services.media).get_or_render(spec, synthesise)
         if task.silence_padding_ms:
             audio = pad_silence(audio, task.silence_padding_ms)
         return encode(ensure_headroom(audio), _output_format(task.output_key))

@@ -208,3 +208,28 @@ def test_the_event_file_drives_the_inbox_function(aws, org, lambda_context):
     assert response == {"batchItemFailures": []}
     status = read_json(aws, f"orgs/{org.org_id}/outbox/morning news/status.json")
     assert status["status"] == "processing" and status["speechJobId"]
+
+
+def test_an_audience_file_with_its_sidecar_starts_a_batch(aws, org, lambda_context):
+    from tests.conftest import call_api, load_function
+
+    drop(
+        aws,
+        org.org_id,
+        "promo.json",
+        json.dumps(
+            {"scriptText": "Hello {{name}}, this is for you.", "voice": "joe", "endFormat": "wav"}
+        ).encode(),
+    )
+    drop(aws, org.org_id, "promo.csv", b"name,id\nAda,1\nGrace,2\n")
+    lonely = drop(aws, org.org_id, "lonely.jsonl", b'{"name": "Bo"}\n')
+
+    drain_queue(aws.inbox_queue_url, "inbox", lambda_context)
+
+    status = read_json(aws, f"orgs/{org.org_id}/outbox/promo/status.json")
+    assert status["status"] == "batch started" and status["total"] == 2
+    assert "lonely.json" in read_json(aws, lonely + ".error.json")["error"]
+    code, batch = call_api(
+        load_function("api"), lambda_context, "GET", f"/batch/{status['batchId']}", org.api_key
+    )
+    assert code == 200 and batch["total"] == 2

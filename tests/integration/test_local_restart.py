@@ -4,9 +4,9 @@ Each test drives `python -m audiofn.cli run` over HTTP as a user does, on a temp
 directory with fixed keys, stops or kills it, starts it again on the same directory and
 checks that what was there is still there.
 
-The crash test runs a list of long-running workloads (`CRASH_WORKLOADS`); today that is one
-speech job. A new kind of job (masters, batches) is a new `Workload`: how to start it, how
-far it got, and what a finished one looks like.
+The crash test runs a list of long-running workloads (`CRASH_WORKLOADS`): a speech job and
+a personalisation batch. A new kind of job is a new `Workload`: how to start it, how far it
+got, and what a finished one looks like.
 """
 
 from __future__ import annotations
@@ -274,6 +274,56 @@ def verify_speech(runtime: RunningRuntime, key: str, handle: dict[str, Any]) -> 
         assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0", logical_id
 
 
+BATCH_AUDIENCE = [{"name": f"Listener {index:02d}"} for index in range(24)]
+
+
+def start_batch(runtime: RunningRuntime, key: str) -> dict[str, Any]:
+    body = {"scriptText": SCRIPT, "voice": "joe", "endFormat": "wav", "audience": BATCH_AUDIENCE}
+    created = call(runtime, "POST", "/batch", key, json=body, expect=202).json()
+    org_id = call(runtime, "GET", "/org", key).json()["orgId"]
+    return {"batch_id": created["batchId"], "org_id": org_id}
+
+
+def batch_progress(runtime: RunningRuntime, handle: dict[str, Any]) -> tuple[int, int]:
+    batch = call(runtime, "GET", f"/batch/{handle['batch_id']}", runtime.api_key).json()
+    return batch["done"] + batch["failed"], batch["total"] or len(BATCH_AUDIENCE)
+
+
+def verify_batch(runtime: RunningRuntime, key: str, handle: dict[str, Any]) -> None:
+    def finished() -> dict[str, Any] | None:
+        batch = call(runtime, "GET", f"/batch/{handle['batch_id']}", key).json()
+        return batch if batch["status"] in {"done", "failed"} else None
+
+    batch = wait_until(finished, 180, "the batch to finish after the restart")
+    assert (batch["status"], batch["total"], batch["done"], batch["failed"]) == (
+        "done",
+        len(BATCH_AUDIENCE),
+        len(BATCH_AUDIENCE),
+        0,
+    )
+    # the manifest maps every listener to its own master, and each master exists once
+    manifest = httpx.get(batch["manifest"]["json"], timeout=60).json()
+    assert [entry["parameters"] for entry in manifest] == BATCH_AUDIENCE
+    keys = [entry["key"] for entry in manifest]
+    assert len(set(keys)) == len(BATCH_AUDIENCE)
+    s3 = aws_client(runtime, "s3")
+    listed = s3.list_objects_v2(
+        Bucket=resources(runtime)["buckets"]["MediaBucket"],
+        Prefix=f"orgs/{handle['org_id']}/batches/masters/",
+    )
+    masters = [i["Key"] for i in listed.get("Contents", []) if i["Key"].endswith(".wav")]
+    assert sorted(masters) == sorted(keys)
+    response = httpx.get(manifest[0]["url"], timeout=60)
+    assert response.status_code == 200 and response.content[:4] == b"RIFF"
+    sqs = aws_client(runtime, "sqs")
+    for logical_id in ("BatchQueue", "BatchDLQ", "BatchChunkQueue", "BatchChunkDLQ"):
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=resources(runtime)["queues"][logical_id], AttributeNames=["All"]
+        )["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "0", logical_id
+        assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0", logical_id
+
+
 CRASH_WORKLOADS = [
     Workload(
         "speech",
@@ -281,6 +331,13 @@ CRASH_WORKLOADS = [
         progress=speech_progress,
         verify=verify_speech,
         env={"AUDIOFN_PARAM_SpeechWaitSeconds": "0"},
+    ),
+    Workload(
+        "batch",
+        start=start_batch,
+        progress=batch_progress,
+        verify=verify_batch,
+        env={"AUDIOFN_BATCH_CHUNK_SIZE": "2"},
     ),
 ]
 

