@@ -46,7 +46,7 @@ test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed
 
 ## make bench: synthesis and pipeline figures
 bench: $(VENV)/.dev-installed
-	$(PY) -m bench
+	$(PY) -m bench $(SECTIONS)
 
 ## make fuzz: the API fuzz run with many more examples than make test's
 fuzz: $(VENV)/.dev-installed

@@ -1,17 +1,25 @@
-"""make bench: raw synthesis vs. the whole pipeline, and the API function's cold import time.
+"""make bench: every figure the project reports, by section (`python -m bench [section ...]`).
 
-Prints, for a 120-word paragraph with the default voice:
-  raw engine synthesis time, time through the API to a finished speech file, their ratio,
-  and the API function's cold import time (median of several fresh interpreters).
+pipeline   a 120-word paragraph: raw engine synthesis, through the API to a speech file, their
+           ratio, and the API function's cold import time
+mastering  a 60-second programme mastered and MP3-encoded: multiple of real time, peak memory,
+           loudness and true peak against the target
+voices     voice-sample processing speed; preview latency cold and cached
+openai     OpenAI-compatible speech: first and last byte streaming 1,000 words, buffered vs raw
+realtime   realtime transcription: utterance end to FinalTranscript
+tts-jobs   the job-based TTS API on a long text
+batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -123,10 +131,7 @@ def mastering_figures() -> None:
     )
 
 
-def main() -> None:
-    if sys.argv[1:] == ["mastering"]:  # python -m bench mastering: the mastering figures only
-        mastering_figures()
-        return
+def pipeline_figures() -> None:
     words = len(PARAGRAPH.split())
     raw, audio_seconds = raw_synthesis_seconds()
     pipeline = pipeline_seconds()
@@ -137,13 +142,36 @@ def main() -> None:
     overhead = 100 * (pipeline / raw - 1)
     print(f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {overhead:.0f} %)")
     print(f"API function cold import:    {cold:6.0f} ms (median of 15 fresh interpreters)")
-    mastering_figures()
-    from bench.voices import main as voice_figures
 
-    voice_figures()
-    from bench.batch import main as batch_figures
 
-    batch_figures()
+def _section(module: str) -> Callable[[], None]:
+    def run() -> None:
+        figures: Callable[[], None] = importlib.import_module(module).main
+        figures()
+
+    return run
+
+
+# `python -m bench [section ...]`: the named sections, in this order; all without arguments.
+SECTIONS: dict[str, Callable[[], None]] = {
+    "pipeline": pipeline_figures,
+    "mastering": mastering_figures,
+    "voices": _section("bench.voices"),
+    "openai": _section("bench.openai_speech"),
+    "realtime": _section("bench.realtime_stt"),
+    "tts-jobs": _section("bench.tts_jobs"),
+    "batch": _section("bench.batch"),
+}
+
+
+def main() -> None:
+    wanted = sys.argv[1:] or list(SECTIONS)
+    unknown = [name for name in wanted if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
+    for name in wanted:
+        print(f"\n== {name}", flush=True)
+        SECTIONS[name]()
 
 
 if __name__ == "__main__":
