@@ -169,3 +169,21 @@ def test_word_error_rate() -> None:
     assert word_error_rate("", "") == 0.0
     assert word_error_rate("", "you") == 1.0
     assert word_error_rate("hello there", "") == 1.0
+
+
+def test_greedy_live_decoding_leaves_the_shared_model_as_it_was(
+    transcriber: whisper.WhisperTranscriber, spoken: list[tuple[str, Audio]]
+) -> None:
+    """The realtime recogniser and the workers share one model per process: nothing one of
+    them asks for may change what the next one hears (a shortened encoder window did)."""
+    extractor = transcriber._model.feature_extractor
+    window = (extractor.n_samples, extractor.nb_max_frames)
+    _, short = spoken[0]
+    transcriber.transcribe(
+        Audio(short.samples[: short.sample_rate * 2], short.sample_rate), beam_size=1
+    )
+    assert (extractor.n_samples, extractor.nb_max_frames) == window
+    long = Audio(np.concatenate([a.samples for _, a in spoken]), spoken[0][1].sample_rate)
+    heard = normalize_text(transcriber.transcribe(long).text)
+    expected = normalize_text(" ".join(text for text, _ in spoken))
+    assert word_error_rate(expected, heard) < 0.2, heard

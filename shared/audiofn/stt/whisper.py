@@ -8,7 +8,6 @@ Loading takes about a second, so one transcriber per process is shared (:func:`g
 
 from __future__ import annotations
 
-import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,18 +99,6 @@ def token_budget(duration: float) -> int | None:
     return int(TOKENS_PER_SECOND * duration) + 16
 
 
-def window_seconds(duration: float) -> int | None:
-    """A shorter encoder window for a short clip (None: Whisper's 30 s).
-
-    The encoder's cost follows the window, not the audio, so live transcription of a 3 s
-    utterance spends most of its time on 27 s of padding; a window just longer than the clip
-    decodes the same words about 10 % sooner here.
-    """
-    if duration >= 29.0:
-        return None
-    return max(4, math.ceil(duration + 1.0))
-
-
 def prepare_audio(audio: Audio) -> np.ndarray:
     """Mono float32 at 16 kHz: faster-whisper takes any array it is given to be exactly that."""
     mono = resample(to_mono(audio), WHISPER_SAMPLE_RATE)
@@ -165,7 +152,6 @@ class WhisperTranscriber:
             word_timestamps=word_timestamps,
             initial_prompt=initial_prompt,
             max_new_tokens=token_budget(duration),
-            chunk_length=window_seconds(duration) if beam_size == 1 else None,
         )
         segments: list[Segment] = []
         words: list[Word] = []
