@@ -392,7 +392,11 @@ def test_every_route_with_an_id_in_its_path_is_in_the_matrix(world: World) -> No
     assert not stale, f"the matrix names routes the API no longer serves: {sorted(stale)}"
 
 
-@pytest.mark.parametrize("route", sorted(PATH_CASES, key=str) + sorted(OTHER_ID_CASES))
+@pytest.mark.parametrize(
+    "route",
+    sorted(PATH_CASES, key=str) + sorted(OTHER_ID_CASES),
+    ids=lambda r: " ".join(r) if isinstance(r, tuple) else r,
+)
 def test_org_b_naming_an_object_of_org_a_gets_what_an_unknown_id_gets(
     world: World, route: Any
 ) -> None:
