@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
 from audiofn.models.messages import WebhookEvent
 from audiofn.observability import logger
 from audiofn.storage.webhooks_table import WebhooksTable
@@ -57,7 +55,12 @@ Post = Callable[[str, str, dict[str, str]], int]
 
 
 def http_post(url: str, body: str, headers: dict[str, str]) -> int:
-    response = httpx.post(url, content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS)
+    import httpx  # on use: the API imports this module for its constants only
+
+    try:
+        response = httpx.post(url, content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"{url}: {type(exc).__name__}: {exc}") from exc
     return response.status_code
 
 
@@ -83,10 +86,7 @@ class WebhookDeliverer:
             "X-Audiofn-Event": event.type,
             "X-Audiofn-Event-Id": event.event_id,
         }
-        try:
-            status = self.post(webhook.url, body, headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"{webhook.url}: {type(exc).__name__}: {exc}") from exc
+        status = self.post(webhook.url, body, headers)
         if not 200 <= status < 300:
             raise DeliveryFailed(f"{webhook.url} answered {status}")
         self.table.mark_delivered(event.event_id)

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from audiofn.models.batches import BatchRecord, ListenerResult
 from audiofn.models.records import utc_now
 from audiofn.storage.aws import dynamodb_table
@@ -47,6 +45,8 @@ class BatchesTable:
 
     def create_batch(self, batch: BatchRecord) -> bool:
         """True when it was created; False when a batch with this id already exists."""
+        from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
         item = batch.model_dump(mode="json", exclude_none=True, exclude={"done", "failed"})
         try:
             self._table.put_item(
@@ -158,6 +158,8 @@ class BatchesTable:
 
     def fail_batch(self, org_id: str, batch_id: str, reason: str) -> None:
         """Mark the batch failed with the first reason given (a finished batch stays done)."""
+        from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
         try:
             self._table.update_item(
                 Key={"pk": _pk(org_id), "sk": f"BATCH#{batch_id}"},
@@ -184,6 +186,8 @@ class BatchesTable:
         )
 
     def _set_status(self, org_id: str, batch_id: str, status: str, *, only_from: str) -> bool:
+        from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
         try:
             self._table.update_item(
                 Key={"pk": _pk(org_id), "sk": f"BATCH#{batch_id}"},

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from audiofn.models.media import MediaRecord
 from audiofn.storage.aws import dynamodb_table
 
@@ -43,6 +41,8 @@ class MediaTable:
 
     def save_check(self, record: MediaRecord) -> bool:
         """Store a checked record; False (and nothing written) when it was deleted meanwhile."""
+        from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
         try:
             self._table.put_item(Item=_item(record), ConditionExpression="attribute_exists(pk)")
         except ClientError as exc:

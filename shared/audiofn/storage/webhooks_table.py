@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from audiofn.models.records import WebhookRecord
 from audiofn.storage.aws import dynamodb_table
 
@@ -42,6 +40,8 @@ class WebhooksTable:
 
     def mark_delivered(self, event_id: str) -> bool:
         """True the first time an event is marked; False when it was already delivered."""
+        from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
         try:
             self._table.put_item(
                 Item={"pk": f"WEBHOOKEVENT#{event_id}", "sk": "DELIVERED"},
