@@ -34,11 +34,11 @@ $(SAMENV)/.installed:
 
 ## make run: start the whole system locally (moto, HTTP gateway, pollers) on AUDIOFN_PORT (3000)
 run: $(VENV)/.run-installed
-	$(PY) -m audiofn.cli run
+	$(PY) -m audiofn_local.cli run
 
 ## make reset: forget the local S3, SQS and DynamoDB state (keeps the keys; asks first)
 reset: $(VENV)/.run-installed
-	$(PY) -m audiofn.cli reset-data
+	$(PY) -m audiofn_local.cli reset-data
 
 ## make test: the whole suite
 test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed

@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 import httpx
 
-from audiofn.local.subprocess_runtime import RunningRuntime, start_runtime
+from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = (

@@ -107,7 +107,7 @@ def run(program: str) -> dict:
 
 
 def measure_all() -> dict[str, dict]:
-    from audiofn.local.template_model import load_template
+    from audiofn_local.template_model import load_template
 
     template = load_template(ROOT / "template.yaml", environ={})
     figures: dict[str, dict] = {}

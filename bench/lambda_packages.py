@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audiofn.local.cfn_yaml import load_template_file
-from audiofn.local.sam_globals import apply_globals
+from audiofn_local.cfn_yaml import load_template_file
+from audiofn_local.sam_globals import apply_globals
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"

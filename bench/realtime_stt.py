@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import websocket
 
-from audiofn.local.subprocess_runtime import start_runtime
+from audiofn_local.subprocess_runtime import start_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "intelligibility-en.txt"

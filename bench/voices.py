@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from audiofn.local.subprocess_runtime import start_runtime
+from audiofn_local.subprocess_runtime import start_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().strip()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audiofn.local.subprocess_runtime import RunningRuntime, start_runtime
+from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -152,7 +152,7 @@ def test_quickstart_with_sdk_0_8_5(runtime, transcriber, tmp_path):
 @pytest.fixture(scope="module")
 def impatient_runtime(tmp_path_factory):
     """A runtime whose speech create never waits: every create answers 202 first."""
-    from audiofn.local.subprocess_runtime import start_runtime
+    from audiofn_local.subprocess_runtime import start_runtime
 
     data_dir = tmp_path_factory.mktemp("impatient")
     with start_runtime(data_dir, cwd=ROOT, AUDIOFN_PARAM_SpeechWaitSeconds="0") as started:

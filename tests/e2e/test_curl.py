@@ -83,7 +83,7 @@ def test_admin_cli_creates_an_organisation(runtime):
         [
             sys.executable,
             "-m",
-            "audiofn.cli",
+            "audiofn_local.cli",
             "create-org",
             "Radio Two",
             "--url",

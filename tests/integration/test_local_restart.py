@@ -1,6 +1,6 @@
 """The local runtime keeps everything across restarts: a clean stop, and a crash (kill -9).
 
-Each test drives `python -m audiofn.cli run` over HTTP as a user does, on a temporary data
+Each test drives `python -m audiofn_local.cli run` over HTTP as a user does, on a temporary data
 directory with fixed keys, stops or kills it, starts it again on the same directory and
 checks that what was there is still there.
 
@@ -24,7 +24,7 @@ import boto3
 import httpx
 import pytest
 
-from audiofn.local.subprocess_runtime import RunningRuntime, start_runtime
+from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

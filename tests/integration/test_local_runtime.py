@@ -23,9 +23,9 @@ import boto3
 import httpx
 import pytest
 
-from audiofn import cli
-from audiofn.local.aws_server import LocalAws
-from audiofn.local.template_model import load_template
+from audiofn_local import cli
+from audiofn_local.aws_server import LocalAws
+from audiofn_local.template_model import load_template
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "local_runtime" / "template.yaml"
@@ -83,7 +83,7 @@ def start_runtime(work_dir: Path) -> RunningRuntime:
     log = work_dir / "runtime.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "audiofn.cli", "run", "--no-bootstrap"],
+            [sys.executable, "-m", "audiofn_local.cli", "run", "--no-bootstrap"],
             cwd=work_dir,
             env=env,
             stdout=sink,

@@ -102,7 +102,7 @@ def test_samconfig_has_dev_and_prod_environments() -> None:
 def test_sam_build_succeeds_for_every_zip_function(sam_home, tmp_path_factory):
     """`sam build` of the template without its image functions (no Docker here), which
     builds every zip function and the shared layer with its requirements."""
-    from audiofn.local.cfn_yaml import load_template_file
+    from audiofn_local.cfn_yaml import load_template_file
 
     document = load_template_file(TEMPLATES["template.yaml"])
     resources = document["Resources"]

@@ -581,7 +581,7 @@ def test_without_a_key_every_protected_operation_is_401(world: World) -> None:
 
 
 def _template_buckets() -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from audiofn.local.cfn_yaml import load_template_file
+    from audiofn_local.cfn_yaml import load_template_file
 
     resources = load_template_file(ROOT / "template.yaml")["Resources"]
     buckets = {k: r for k, r in resources.items() if r["Type"] == "AWS::S3::Bucket"}
@@ -609,8 +609,8 @@ def _apply_template_access(aws: SimpleNamespace) -> None:
     check above covers)."""
     import boto3
 
-    from audiofn.local.intrinsics import Resolver
-    from audiofn.local.provisioning import configure_bucket
+    from audiofn_local.intrinsics import Resolver
+    from audiofn_local.provisioning import configure_bucket
 
     buckets, policies = _template_buckets()
     s3 = boto3.client("s3")

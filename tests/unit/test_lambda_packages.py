@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from audiofn.local.cfn_yaml import load_template_file
-from audiofn.local.sam_globals import apply_globals
+from audiofn_local.cfn_yaml import load_template_file
+from audiofn_local.sam_globals import apply_globals
 from bench.lambda_packages import (
     RUNTIME_PROVIDED,
     ZIP_LIMIT_BYTES,

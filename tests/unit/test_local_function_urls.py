@@ -6,10 +6,10 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from audiofn.local.function_urls import is_streamed_url, load_url_app, url_routes
-from audiofn.local.gateway import HttpApiGateway, build_gateway_app
-from audiofn.local.routes import RouteTable
-from audiofn.local.template_model import FunctionSpec, FunctionUrlConfig, load_template
+from audiofn_local.function_urls import is_streamed_url, load_url_app, url_routes
+from audiofn_local.gateway import HttpApiGateway, build_gateway_app
+from audiofn_local.routes import RouteTable
+from audiofn_local.template_model import FunctionSpec, FunctionUrlConfig, load_template
 
 REPO = Path(__file__).resolve().parents[2]
 

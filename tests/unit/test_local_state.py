@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from audiofn import cli
-from audiofn.local.aws_server import LocalAws
-from audiofn.local.durable_moto import classify
-from audiofn.local.keys import KEYS_FILE
-from audiofn.local.state_store import (
+from audiofn_local import cli
+from audiofn_local.aws_server import LocalAws
+from audiofn_local.durable_moto import classify
+from audiofn_local.keys import KEYS_FILE
+from audiofn_local.state_store import (
     STATE_FILE,
     DataDirBusy,
     StateFormatError,
@@ -40,7 +40,7 @@ from audiofn.local.state_store import (
     encode,
     state_files,
 )
-from audiofn.local.template_model import load_template
+from audiofn_local.template_model import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "local_runtime" / "template.yaml"
@@ -120,7 +120,7 @@ def test_a_kill_during_a_write_leaves_the_previous_state_intact(tmp_path):
         """
         import os, signal, sys
         from pathlib import Path
-        from audiofn.local.state_store import StateStore
+        from audiofn_local.state_store import StateStore
 
         store = StateStore.open(Path(sys.argv[1]))
         with store.transaction():
@@ -509,7 +509,7 @@ def test_a_kill_loses_nothing_that_was_answered(tmp_path):
         """
         import os, signal, sys
         from pathlib import Path
-        from audiofn.local.aws_server import LocalAws
+        from audiofn_local.aws_server import LocalAws
 
         aws = LocalAws(data_dir=Path(sys.argv[1]))
         aws.start()
@@ -547,7 +547,7 @@ def test_thousands_of_objects_restore_quickly(tmp_path):
     count = 2000
     with local_aws(data_dir) as aws:
         aws.client("s3").create_bucket(Bucket="many-objects")
-        from audiofn.local.moto_state import s3_backend
+        from audiofn_local.moto_state import s3_backend
 
         # Written straight into moto, then saved by one request (the bucket compare)
         assert aws.state is not None
@@ -683,7 +683,7 @@ def test_a_write_that_cannot_be_saved_is_refused_and_its_retry_is_saved(tmp_path
         monkeypatch.setattr(store, "put_entry", real_put_entry)
 
         # and an index change of a failed transaction is undone with it
-        from audiofn.local.moto_state import s3_backend
+        from audiofn_local.moto_state import s3_backend
 
         with aws.state.lock:
             s3_backend().put_object("flaky-bucket", "direct", b"x")

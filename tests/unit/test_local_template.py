@@ -17,16 +17,16 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2,
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model, SqsModel
 from starlette.testclient import TestClient
 
-from audiofn.local.cfn_yaml import load_template_text
-from audiofn.local.environment import (
+from audiofn_local.cfn_yaml import load_template_text
+from audiofn_local.environment import (
     apply_environment,
     build_process_environment,
     function_environment,
     merged_function_environment,
 )
-from audiofn.local.gateway import HttpApiGateway, build_gateway_app
-from audiofn.local.handlers import FunctionPool, HandlerLoadError
-from audiofn.local.http_events import (
+from audiofn_local.gateway import HttpApiGateway, build_gateway_app
+from audiofn_local.handlers import FunctionPool, HandlerLoadError
+from audiofn_local.http_events import (
     MAX_RESPONSE_BYTES,
     HttpRequestData,
     InvalidHandlerResponse,
@@ -34,21 +34,21 @@ from audiofn.local.http_events import (
     request_time,
     response_from_result,
 )
-from audiofn.local.intrinsics import NO_VALUE, Resolver, TemplateError
-from audiofn.local.keys import resolve_keys
-from audiofn.local.lambda_context import new_context
-from audiofn.local.provisioning import queue_attributes, queue_creation_order, table_request
-from audiofn.local.resources import LocalQueue, LocalResources, build_resolver
-from audiofn.local.routes import Route, RouteTable
-from audiofn.local.sam_globals import apply_globals, merge_globals
-from audiofn.local.settings import RuntimeSettings, find_template
-from audiofn.local.sqs_events import InvalidBatchResponse, build_sqs_event, failed_message_ids
-from audiofn.local.template_model import (
+from audiofn_local.intrinsics import NO_VALUE, Resolver, TemplateError
+from audiofn_local.keys import resolve_keys
+from audiofn_local.lambda_context import new_context
+from audiofn_local.provisioning import queue_attributes, queue_creation_order, table_request
+from audiofn_local.resources import LocalQueue, LocalResources, build_resolver
+from audiofn_local.routes import Route, RouteTable
+from audiofn_local.sam_globals import apply_globals, merge_globals
+from audiofn_local.settings import RuntimeSettings, find_template
+from audiofn_local.sqs_events import InvalidBatchResponse, build_sqs_event, failed_message_ids
+from audiofn_local.template_model import (
     FunctionSpec,
     load_template,
     parse_template,
 )
-from audiofn.local.workers import HandlerFailed, PoolClosed, ProcessFunctionPool, WorkerDied
+from audiofn_local.workers import HandlerFailed, PoolClosed, ProcessFunctionPool, WorkerDied
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "local_runtime" / "template.yaml"

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from audiofn.local.limits import RequestLimits, TokenBuckets
+from audiofn_local.limits import RequestLimits, TokenBuckets
 
 
 def app(rate: float, burst: float, max_body: int = 1000) -> TestClient:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from audiofn.local.cfn_yaml import TemplateLoader
+from audiofn_local.cfn_yaml import TemplateLoader
 
 ROOT = Path(__file__).resolve().parents[2]
 MARK = "# iam-wildcard:"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from audiofn.local.cfn_yaml import load_template_file, load_template_text
 from audiofn.mastering import PRESETS
+from audiofn_local.cfn_yaml import load_template_file, load_template_text
 from bench.lambda_packages import function_packages, requirement_lines
 from ops.alarms import TOPIC_CONDITION, TOPIC_PARAMETER, required_alarms
 

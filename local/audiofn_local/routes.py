@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from audiofn.local.intrinsics import TemplateError
-from audiofn.local.template_model import DEFAULT_ROUTE, Template
+from audiofn_local.intrinsics import TemplateError
+from audiofn_local.template_model import DEFAULT_ROUTE, Template
 
 _LITERAL, _PARAMETER, _GREEDY = 2, 1, 0
 

@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from audiofn.local.handlers import FunctionPool
-from audiofn.local.logs import runtime_logger
-from audiofn.local.resources import LocalQueue
-from audiofn.local.sqs_events import InvalidBatchResponse, build_sqs_event, failed_message_ids
-from audiofn.local.template_model import SqsEvent
+from audiofn_local.handlers import FunctionPool
+from audiofn_local.logs import runtime_logger
+from audiofn_local.resources import LocalQueue
+from audiofn_local.sqs_events import InvalidBatchResponse, build_sqs_event, failed_message_ids
+from audiofn_local.template_model import SqsEvent
 
 LOG = runtime_logger(__name__)
 SQS_MAX_RECEIVE = 10  # ReceiveMessage returns at most ten messages

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
-from audiofn.local.http_events import (
+from audiofn_local.http_events import (
     MAX_REQUEST_BYTES,
     HttpRequestData,
     HttpResponseData,
@@ -37,10 +37,10 @@ from audiofn.local.http_events import (
     new_request_id,
     response_from_result,
 )
-from audiofn.local.logs import runtime_logger
-from audiofn.local.routes import RouteTable
-from audiofn.local.template_model import Template
-from audiofn.local.workers import PoolClosed, WorkerDied
+from audiofn_local.logs import runtime_logger
+from audiofn_local.routes import RouteTable
+from audiofn_local.template_model import Template
+from audiofn_local.workers import PoolClosed, WorkerDied
 
 LOG = runtime_logger(__name__)
 # Headers the HTTP server computes itself from the body it sends.

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-from audiofn.local.naming import ACCOUNT_ID
-from audiofn.local.routes import RouteMatch
+from audiofn_local.naming import ACCOUNT_ID
+from audiofn_local.routes import RouteMatch
 
 STAGE = "$default"
 # HTTP APIs deliver these as UTF-8 text and base64-encode every other type (even forms and

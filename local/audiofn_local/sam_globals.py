@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from audiofn.local.intrinsics import is_intrinsic
+from audiofn_local.intrinsics import is_intrinsic
 
 # Globals sections and the resource types they apply to.
 GLOBALS_FOR_TYPE = {

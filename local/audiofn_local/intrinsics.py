@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from audiofn.local.naming import ACCOUNT_ID, PARTITION, REGION, STACK_NAME
+from audiofn_local.naming import ACCOUNT_ID, PARTITION, REGION, STACK_NAME
 
 
 class TemplateError(ValueError):

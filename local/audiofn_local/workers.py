@@ -42,11 +42,11 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from audiofn.local.handlers import HandlerLoadError, load_handler, warn_if_over_timeout
-from audiofn.local.lambda_context import new_context
-from audiofn.local.logs import ROOT_LOGGER, configure_worker_logging, runtime_logger
-from audiofn.local.naming import REGION
-from audiofn.local.template_model import FunctionSpec
+from audiofn_local.handlers import HandlerLoadError, load_handler, warn_if_over_timeout
+from audiofn_local.lambda_context import new_context
+from audiofn_local.logs import ROOT_LOGGER, configure_worker_logging, runtime_logger
+from audiofn_local.naming import REGION
+from audiofn_local.template_model import FunctionSpec
 
 LOG = runtime_logger(__name__)
 SPAWN = multiprocessing.get_context("spawn")

@@ -115,9 +115,9 @@ def redrive_command(args: argparse.Namespace) -> int:
 def reset_data_command(args: argparse.Namespace) -> int:
     import shutil
 
-    from audiofn.local.keys import KEYS_FILE
-    from audiofn.local.settings import DEFAULT_DATA_DIR
-    from audiofn.local.state_store import (
+    from audiofn_local.keys import KEYS_FILE
+    from audiofn_local.settings import DEFAULT_DATA_DIR
+    from audiofn_local.state_store import (
         LOCK_FILE,
         STATE_FILE,
         data_dir_holder,
@@ -172,12 +172,12 @@ def reset_data_command(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     # Imported here: the local extra (moto, uvicorn) is not needed for the other commands.
-    from audiofn.local.intrinsics import TemplateError
-    from audiofn.local.keys import BootstrapError
-    from audiofn.local.logs import ROOT_LOGGER
-    from audiofn.local.runtime import LocalRuntime
-    from audiofn.local.settings import RuntimeSettings
-    from audiofn.local.state_store import StateFormatError
+    from audiofn_local.intrinsics import TemplateError
+    from audiofn_local.keys import BootstrapError
+    from audiofn_local.logs import ROOT_LOGGER
+    from audiofn_local.runtime import LocalRuntime
+    from audiofn_local.settings import RuntimeSettings
+    from audiofn_local.state_store import StateFormatError
 
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=logging.WARNING, format=log_format)

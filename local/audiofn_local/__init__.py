@@ -1,6 +1,6 @@
 """The local runtime: the template's functions on one machine, without AWS or Docker.
 
-`python -m audiofn.cli run` (or `make run`) starts it. The wiring (routes, queues, buckets,
+`python -m audiofn_local.cli run` (or `make run`) starts it. The wiring (routes, queues, buckets,
 tables, triggers, environment) is read from `template.yaml`, so local and cloud cannot
 drift. Modules, in the order the runtime uses them:
 
@@ -17,7 +17,7 @@ drift. Modules, in the order the runtime uses them:
 - `settings`, `runtime`: the knobs and the start/serve/stop life cycle
 
 `LocalRuntime` and `RuntimeSettings` are imported on first use: a worker process imports
-`audiofn.local.workers`, and should not pay for moto and uvicorn on every cold start.
+`audiofn_local.workers`, and should not pay for moto and uvicorn on every cold start.
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from audiofn.local.runtime import LocalRuntime
-    from audiofn.local.settings import RuntimeSettings
+    from audiofn_local.runtime import LocalRuntime
+    from audiofn_local.settings import RuntimeSettings
 
 __all__ = ["LocalRuntime", "RuntimeSettings"]
-_LAZY = {"LocalRuntime": "audiofn.local.runtime", "RuntimeSettings": "audiofn.local.settings"}
+_LAZY = {"LocalRuntime": "audiofn_local.runtime", "RuntimeSettings": "audiofn_local.settings"}
 
 
 def __getattr__(name: str) -> Any:

@@ -23,8 +23,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from audiofn.local.cfn_yaml import load_template_file
-from audiofn.local.logs import runtime_logger
 from audiofn.stt.realtime import (
     CLOSE_NORMAL,
     CLOSE_SERVER_ERROR,
@@ -32,6 +30,8 @@ from audiofn.stt.realtime import (
     RealtimeSession,
     error_message,
 )
+from audiofn_local.cfn_yaml import load_template_file
+from audiofn_local.logs import runtime_logger
 
 LOG = runtime_logger(__name__)
 REALTIME_PATH = "/v1/audio/transcriptions-realtime"

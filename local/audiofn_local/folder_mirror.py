@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from audiofn.inbox_files import inbox_prefix, outbox_prefix
-from audiofn.local.logs import runtime_logger
+from audiofn_local.logs import runtime_logger
 
 LOG = runtime_logger(__name__)
 SCAN_SECONDS = 1.0

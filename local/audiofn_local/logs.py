@@ -14,7 +14,7 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def runtime_logger(module_name: str) -> logging.Logger:
-    """`audiofn.local.gateway` -> the `audiofn_local.gateway` logger."""
+    """`audiofn_local.gateway` -> the `audiofn_local.gateway` logger."""
     return logging.getLogger(f"{ROOT_LOGGER}.{module_name.rsplit('.', 1)[-1]}")
 
 

@@ -26,14 +26,14 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from audiofn.local.durable_moto import DurableMotoApp
-from audiofn.local.logs import runtime_logger
-from audiofn.local.moto_state import MotoState, RestoreSummary, reset_moto
-from audiofn.local.naming import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION
-from audiofn.local.provisioning import provision
-from audiofn.local.resources import LocalResources
-from audiofn.local.state_store import STATE_FILE, DataDirLock, StateStore
-from audiofn.local.template_model import Template
+from audiofn_local.durable_moto import DurableMotoApp
+from audiofn_local.logs import runtime_logger
+from audiofn_local.moto_state import MotoState, RestoreSummary, reset_moto
+from audiofn_local.naming import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION
+from audiofn_local.provisioning import provision
+from audiofn_local.resources import LocalResources
+from audiofn_local.state_store import STATE_FILE, DataDirLock, StateStore
+from audiofn_local.template_model import Template
 
 LOG = runtime_logger(__name__)
 LOOPBACK = "127.0.0.1"

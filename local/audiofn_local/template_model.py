@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audiofn.local.cfn_yaml import load_template_file
-from audiofn.local.intrinsics import Resolver, TemplateError, pseudo_parameters
-from audiofn.local.sam_globals import apply_globals
+from audiofn_local.cfn_yaml import load_template_file
+from audiofn_local.intrinsics import Resolver, TemplateError, pseudo_parameters
+from audiofn_local.sam_globals import apply_globals
 
 PARAMETER_ENV_PREFIX = "AUDIOFN_PARAM_"
 IMPLICIT_HTTP_API_ID = "ServerlessHttpApi"  # what SAM names the API an event creates

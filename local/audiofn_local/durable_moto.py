@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from audiofn.local.logs import runtime_logger
-from audiofn.local.moto_state import DYNAMODB, S3, SQS, SUBRESOURCE_SETTINGS, MotoState
+from audiofn_local.logs import runtime_logger
+from audiofn_local.moto_state import DYNAMODB, S3, SQS, SUBRESOURCE_SETTINGS, MotoState
 
 LOG = runtime_logger(__name__)
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

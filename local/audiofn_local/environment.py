@@ -11,10 +11,10 @@ import os
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from audiofn.local.intrinsics import Resolver, TemplateError
-from audiofn.local.naming import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
-from audiofn.local.resources import LocalResources
-from audiofn.local.template_model import FunctionSpec, Template
+from audiofn_local.intrinsics import Resolver, TemplateError
+from audiofn_local.naming import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
+from audiofn_local.resources import LocalResources
+from audiofn_local.template_model import FunctionSpec, Template
 
 # Settings that would send a boto3 call somewhere other than the local server.
 _REMOVED_PREFIXES = ("AWS_ENDPOINT_URL_",)

@@ -52,9 +52,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.s3.models import FakeKey
 from moto.sqs.models import Message
 
-from audiofn.local.logs import runtime_logger
-from audiofn.local.naming import ACCOUNT_ID, PARTITION
-from audiofn.local.state_store import StateStore
+from audiofn_local.logs import runtime_logger
+from audiofn_local.naming import ACCOUNT_ID, PARTITION
+from audiofn_local.state_store import StateStore
 
 LOG = runtime_logger(__name__)
 S3, SQS, DYNAMODB = "s3", "sqs", "dynamodb"
@@ -356,7 +356,7 @@ def bucket_spec(
 
 
 def restore_bucket(s3: Any, name: str, spec: dict[str, Any]) -> None:
-    from audiofn.local.provisioning import ensure_bucket
+    from audiofn_local.provisioning import ensure_bucket
 
     ensure_bucket(s3, name, spec.get("region") or "us-east-1")
     calls: list[tuple[str, str, dict[str, Any]]] = []

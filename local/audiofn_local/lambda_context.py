@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from audiofn.local.naming import function_arn
+from audiofn_local.naming import function_arn
 
 
 @dataclass

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from audiofn.local.intrinsics import Resolver, TemplateError
-from audiofn.local.naming import (
+from audiofn_local.intrinsics import Resolver, TemplateError
+from audiofn_local.naming import (
     ACCOUNT_ID,
     REGION,
     bucket_arn,
@@ -20,7 +20,7 @@ from audiofn.local.naming import (
     queue_arn,
     table_arn,
 )
-from audiofn.local.template_model import Template
+from audiofn_local.template_model import Template
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from audiofn.local.lambda_context import LambdaContext, new_context
-from audiofn.local.logs import runtime_logger
-from audiofn.local.naming import REGION
-from audiofn.local.template_model import FunctionSpec
+from audiofn_local.lambda_context import LambdaContext, new_context
+from audiofn_local.logs import runtime_logger
+from audiofn_local.naming import REGION
+from audiofn_local.template_model import FunctionSpec
 
 LOG = runtime_logger(__name__)
 Handler = Callable[[Any, Any], Any]

@@ -12,15 +12,15 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from audiofn.local.intrinsics import Resolver, TemplateError
-from audiofn.local.resources import (
+from audiofn_local.intrinsics import Resolver, TemplateError
+from audiofn_local.resources import (
     LocalQueue,
     LocalResources,
     build_resolver,
     physical_name,
     plan_queue,
 )
-from audiofn.local.template_model import BucketSpec, QueueSpec, TableSpec, Template
+from audiofn_local.template_model import BucketSpec, QueueSpec, TableSpec, Template
 
 ClientFactory = Callable[[str], Any]
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from starlette.routing import BaseRoute, Route
 
-from audiofn.local.handlers import HandlerLoadError, load_handler
-from audiofn.local.template_model import FunctionSpec
+from audiofn_local.handlers import HandlerLoadError, load_handler
+from audiofn_local.template_model import FunctionSpec
 
 APP_MODULE = "app"
 APP_ATTRIBUTE = "app"

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from audiofn.local.logs import runtime_logger
+from audiofn_local.logs import runtime_logger
 
 LOG = runtime_logger(__name__)
 KEYS_FILE = "local-keys.json"

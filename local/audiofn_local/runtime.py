@@ -35,22 +35,22 @@ import boto3
 import uvicorn
 from starlette.middleware import Middleware
 
-from audiofn.local.aws_server import LOOPBACK, LocalAws
-from audiofn.local.environment import apply_environment, build_process_environment
-from audiofn.local.folder_mirror import FolderMirror
-from audiofn.local.function_urls import is_streamed_url, load_url_app, url_routes
-from audiofn.local.gateway import HttpApiGateway, build_gateway_app, cors_middleware
-from audiofn.local.handlers import FunctionPool
-from audiofn.local.keys import LocalKeys, resolve_keys, run_bootstrap
-from audiofn.local.limits import RequestLimits
-from audiofn.local.logs import runtime_logger
-from audiofn.local.moto_state import RestoreSummary
-from audiofn.local.resources import LocalResources, build_resolver, function_name
-from audiofn.local.routes import RouteTable
-from audiofn.local.settings import RuntimeSettings
-from audiofn.local.sqs_poller import SqsPoller
-from audiofn.local.template_model import Template, load_template
-from audiofn.local.workers import ProcessFunctionPool
+from audiofn_local.aws_server import LOOPBACK, LocalAws
+from audiofn_local.environment import apply_environment, build_process_environment
+from audiofn_local.folder_mirror import FolderMirror
+from audiofn_local.function_urls import is_streamed_url, load_url_app, url_routes
+from audiofn_local.gateway import HttpApiGateway, build_gateway_app, cors_middleware
+from audiofn_local.handlers import FunctionPool
+from audiofn_local.keys import LocalKeys, resolve_keys, run_bootstrap
+from audiofn_local.limits import RequestLimits
+from audiofn_local.logs import runtime_logger
+from audiofn_local.moto_state import RestoreSummary
+from audiofn_local.resources import LocalResources, build_resolver, function_name
+from audiofn_local.routes import RouteTable
+from audiofn_local.settings import RuntimeSettings
+from audiofn_local.sqs_poller import SqsPoller
+from audiofn_local.template_model import Template, load_template
+from audiofn_local.workers import ProcessFunctionPool
 
 LOG = runtime_logger(__name__)
 _HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -356,7 +356,7 @@ def _warn_about_unserved_triggers(template: Template) -> None:
 
 def _realtime_routes(template: Template) -> list[Any]:
     """The realtime transcription websocket, when the template declares a WebSocket API."""
-    from audiofn.local.realtime_ws import RealtimeOptions, realtime_routes, websocket_api_ids
+    from audiofn_local.realtime_ws import RealtimeOptions, realtime_routes, websocket_api_ids
 
     if not websocket_api_ids(template.path):
         return []

@@ -1,4 +1,4 @@
-"""Start `python -m audiofn.cli run` as a child process and wait until it is ready.
+"""Start `python -m audiofn_local.cli run` as a child process and wait until it is ready.
 
 Used by the end-to-end tests and the benchmark, which drive the runtime over HTTP exactly
 as a user does after `make run`, and by the restart tests, which stop it (SIGTERM) or crash
@@ -87,7 +87,7 @@ def start_runtime(
     with log_path.open("a") as log:
         started = time.monotonic()
         process = subprocess.Popen(
-            [sys.executable, "-m", "audiofn.cli", "run"],
+            [sys.executable, "-m", "audiofn_local.cli", "run"],
             cwd=cwd,
             env=env,
             stdout=log,
