@@ -24,7 +24,7 @@ def main() -> None:
     from audiofn.text_chunks import split_into_chunks
     from audiofn.tts.catalogue import resolve_voice
     from audiofn.tts.registry import EngineSettings, synthesize
-    from audiofn.tts_job_worker import MP3_BITRATE_KBPS, speak_chunks
+    from audiofn.workers.tts_job import MP3_BITRATE_KBPS, speak_chunks
 
     text = "\n\n".join([PARAGRAPH] * REPEATS)
     settings = EngineSettings()

@@ -3,8 +3,8 @@
 
 import threading
 
-from audiofn.openai_speech.stream_app import build_stream_app, warm_up
+from audiofn.workers import speech_stream
 
-app = build_stream_app()
+app = speech_stream.build_stream_app()
 # Load the voice and the encoders while the first request is still on its way.
-threading.Thread(target=warm_up, name="speech-warm-up", daemon=True).start()
+threading.Thread(target=speech_stream.warm_up, name="speech-warm-up", daemon=True).start()

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from audiofn.codecs import decode
-from audiofn.services.batches import BatchPlan
+from audiofn.workers.batch import BatchPlan
 from audiofn.services.context import Services
 from audiofn.storage.media import MediaStore
 from tests.conftest import call_api, load_function, sqs_event

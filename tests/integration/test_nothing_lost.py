@@ -118,7 +118,7 @@ def test_an_s3_write_that_fails_once_is_retried(aws, api, lambda_context, org):
 def test_a_message_that_keeps_failing_ends_in_the_dlq_and_fails_its_job(
     aws, api, lambda_context, org, monkeypatch
 ):
-    from audiofn.speech_worker import SpeechWorker
+    from audiofn.workers.speech import SpeechWorker
 
     script = start_speech(api, lambda_context, org)
 
@@ -148,7 +148,7 @@ def test_redriving_a_dlq_delivers_what_the_receiver_missed(aws, lambda_context, 
     from audiofn.models.records import WebhookRecord
     from audiofn.storage.redrive import redrive, source_queues
     from audiofn.storage.webhooks_table import WebhooksTable
-    from audiofn.webhook_delivery import WebhookDeliverer
+    from audiofn.workers.webhook import WebhookDeliverer
 
     delivered: list[str] = []
     up = {"value": False}
@@ -187,14 +187,14 @@ def test_redriving_a_dlq_delivers_what_the_receiver_missed(aws, lambda_context, 
                     QueueUrl=aws.webhook_queue_url, ReceiptHandle=message["ReceiptHandle"]
                 )
 
-    import audiofn.webhook_delivery
+    import audiofn.workers.webhook
 
-    audiofn.webhook_delivery.BACKOFF_BASE_SECONDS = 0
+    audiofn.workers.webhook.BACKOFF_BASE_SECONDS = 0
     try:
         for _ in range(4):  # three failed tries, then SQS moves it to the DLQ
             one_round()
     finally:
-        audiofn.webhook_delivery.BACKOFF_BASE_SECONDS = 5
+        audiofn.workers.webhook.BACKOFF_BASE_SECONDS = 5
     assert not delivered
     assert source_queues(aws.webhook_dlq_url) == [aws.webhook_queue_url]
 

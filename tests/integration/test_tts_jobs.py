@@ -465,7 +465,7 @@ def test_a_job_whose_mp3_was_stored_before_a_crash_is_only_marked_ready(
     org, tts, api, lambda_context, monkeypatch
 ):
     from audiofn.storage.tts_jobs_table import TtsJobsTable
-    from audiofn.tts_job_worker import TtsJobWorker
+    from audiofn.workers.tts_job import TtsJobWorker
 
     submit(api, lambda_context, org.api_key)
     function = load_function("tts_job")

@@ -109,9 +109,9 @@ def test_speech_done_reaches_the_receiver_signed(
 def test_a_receiver_that_was_down_gets_every_event_once(
     aws, api, lambda_context, registered, receiver, drain_speech_queue, monkeypatch
 ):
-    import audiofn.webhook_delivery
+    import audiofn.workers.webhook
 
-    monkeypatch.setattr(audiofn.webhook_delivery, "BACKOFF_BASE_SECONDS", 0)
+    monkeypatch.setattr(audiofn.workers.webhook, "BACKOFF_BASE_SECONDS", 0)
     speech_for(api, lambda_context, registered, "First.")
     speech_for(api, lambda_context, registered, "Second.")
     drain_speech_queue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from audiofn.voice_sample_worker import manifest_keys
+from audiofn.workers.voice_sample import manifest_keys
 from tests.conftest import load_event
 
 

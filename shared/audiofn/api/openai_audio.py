@@ -6,7 +6,7 @@ of 0.8.5).
 API Gateway buffers responses and Lambda caps them at 6 MB, so audio larger than
 ``AUDIOFN_SYNC_MAX_RESPONSE_BYTES`` is stored and answered with ``303 See Other`` to a
 presigned URL (HTTP clients, the ``openai`` package among them, follow it). Streaming is the
-streaming function's (:mod:`audiofn.openai_speech.stream_app`).
+streaming function's (:mod:`audiofn.workers.speech_stream`).
 """
 
 from __future__ import annotations
@@ -103,12 +103,13 @@ def _audio_response(data: bytes, content_type: str, extension: str) -> Response[
 @speech_router.post("/v1/audio/speech")
 def create_speech() -> Response[Any]:
     """OpenAI's speech endpoint, answered whole (stream_format "sse" as a finished stream)."""
-    from audiofn.openai_speech.service import engine_settings, plan_request
+    from audiofn.openai_speech.service import plan_request
     from audiofn.openai_speech.synthesis import synthesize_bytes
+    from audiofn.tts.registry import engine_settings_from
 
     svc = services()
     request, plan = plan_request(svc, org_id(speech_router), _json_body())
-    data = synthesize_bytes(plan, engine_settings(svc.settings))
+    data = synthesize_bytes(plan, engine_settings_from(svc.settings))
     extension = "sse" if request.stream_format == "sse" else request.response_format
     return _audio_response(data, request.content_type, extension)
 
@@ -159,8 +160,8 @@ def _sync_plan(body: Any, fmt: str) -> tuple[Any, Any]:
 @speech_router.post("/speech/sync")
 def sync_speech() -> Response[Any]:
     """SDK 0.17.1 ``SyncTTS.create``: the audio, in the format its ``Accept`` header names."""
-    from audiofn.openai_speech.service import engine_settings
     from audiofn.openai_speech.synthesis import synthesize_bytes
+    from audiofn.tts.registry import engine_settings_from
 
     accept = (speech_router.current_event.headers.get("accept") or "audio/wav").lower()
     fmt = next(
@@ -174,18 +175,18 @@ def sync_speech() -> Response[Any]:
             field="Accept",
         )
     request, plan = _sync_plan(_json_body(), fmt)
-    data = synthesize_bytes(plan, engine_settings(services().settings))
+    data = synthesize_bytes(plan, engine_settings_from(services().settings))
     return _audio_response(data, request.content_type, fmt)
 
 
 @speech_router.post("/sync_speech/synthesize")
 def sync_speech_legacy() -> dict[str, Any]:
     """SDK 0.8.5 ``SyncTTS.create``: JSON with the WAV as base64 (the SDK returns the JSON)."""
-    from audiofn.openai_speech.service import engine_settings
     from audiofn.openai_speech.synthesis import synthesize_bytes
+    from audiofn.tts.registry import engine_settings_from
 
     request, plan = _sync_plan(_json_body(), "wav")
-    data = synthesize_bytes(plan, engine_settings(services().settings))
+    data = synthesize_bytes(plan, engine_settings_from(services().settings))
     samples = (len(data) - 44) // 2
     body: dict[str, Any] = {
         "message": "speech synthesised",

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from audiofn.api.deps import org_id, services
 from audiofn.api.errors import json_response
 from audiofn.services import webhooks
+from audiofn.services.webhooks import SIGNATURE_HEADER
 from audiofn.storage.webhooks_table import WebhooksTable
-from audiofn.webhook_delivery import SIGNATURE_HEADER
 
 router = Router()
 

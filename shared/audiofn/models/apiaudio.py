@@ -77,6 +77,8 @@ SPEECH_EFFECTS = (
 )
 
 
+# The protocol's mp3 quality tiers (kbps).
+MP3_TIERS = {"mp3": 192, "mp3_low": 96, "mp3_medium": 128, "mp3_high": 192, "mp3_very_high": 320}
 END_FORMATS = ("mp3", "mp3_low", "mp3_medium", "mp3_high", "mp3_very_high", "wav", "flac", "ogg")
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from audiofn.config import CommonSettings
 from audiofn.errors import AudiofnError
 from audiofn.openai_speech.request import MODELS, SpeechRequest, parse_speech_request
-from audiofn.tts.registry import EngineSettings
+from audiofn.tts.registry import engine_settings_from
 
 if TYPE_CHECKING:
     from audiofn.openai_speech.synthesis import SpeechPlan
@@ -25,15 +24,6 @@ _ERROR_TYPES = {
     429: "rate_limit_error",
     503: "service_unavailable",
 }
-
-
-def engine_settings(settings: CommonSettings) -> EngineSettings:
-    return EngineSettings(
-        polly_enabled=settings.polly_enabled,
-        upstream_url=settings.upstream_tts_url,
-        upstream_api_key=settings.upstream_tts_api_key,
-        aws_region=settings.aws_region,
-    )
 
 
 def openai_error(
@@ -65,7 +55,7 @@ def plan_request(services: Services, org_id: str, body: Any) -> tuple[SpeechRequ
     request = parse_speech_request(body)
     plan = plan_speech(
         request,
-        engine_settings=engine_settings(services.settings),
+        engine_settings=engine_settings_from(services.settings),
         lexicon_entries=org_lexicon(services, org_id),
     )
     return request, plan

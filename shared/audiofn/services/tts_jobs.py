@@ -1,7 +1,7 @@
 """Job-based text-to-speech: submit a text (or a text file), follow its status, fetch the MP3.
 
 The API side only: it validates, stores the text, records the job and queues it. The
-TTS job function (`audiofn.tts_job_worker`) speaks it. Nothing here imports audio code.
+TTS job function (`audiofn.workers.tts_job`) speaks it. Nothing here imports audio code.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from audiofn.errors import InvalidInput, NotFound
 from audiofn.models.records import WebhookRecord
 from audiofn.storage.webhooks_table import WebhooksTable
 
+SIGNATURE_HEADER = "X-Audiofn-Signature"
+"""Carries `t=<unix time>,v1=<hex HMAC-SHA256>` on every delivery (see audiofn.workers.webhook)."""
 MAX_URL_LENGTH = 2048
 
 

@@ -14,6 +14,7 @@ from audiofn.tts.base import EngineUnavailable
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
+    from audiofn.config import CommonSettings
     from audiofn.tts.base import TTSEngine
     from audiofn.tts.catalogue import Voice
 
@@ -30,6 +31,20 @@ class EngineSettings:
     @property
     def upstream_enabled(self) -> bool:
         return bool(self.upstream_url)
+
+
+def engine_settings_from(settings: CommonSettings) -> EngineSettings:
+    """The engines a deployment offers, read from its settings: the one place this is built.
+
+    The upstream server's key comes from its SSM parameter when one is named."""
+    from audiofn.storage.secrets import upstream_tts_api_key
+
+    return EngineSettings(
+        polly_enabled=settings.polly_enabled,
+        upstream_url=settings.upstream_tts_url,
+        upstream_api_key=upstream_tts_api_key(settings),
+        aws_region=settings.aws_region,
+    )
 
 
 _engines: dict[tuple[str, ...], TTSEngine] = {}

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from audiofn.config import TtsJobSettings
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from audiofn.config import TtsJobSettings, tts_job_settings
 from audiofn.errors import AudiofnError
 from audiofn.models.tts_jobs import TtsJobRecord, TtsJobStatus, TtsJobTask
 from audiofn.observability import logger
@@ -25,7 +27,8 @@ from audiofn.storage.tts_jobs_table import TtsJobsTable
 from audiofn.text_chunks import Chunk, split_into_chunks
 from audiofn.tts.base import SynthesisError
 from audiofn.tts.catalogue import UnknownVoice, Voice
-from audiofn.tts.registry import EngineSettings
+from audiofn.tts.registry import EngineSettings, engine_settings_from
+from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
@@ -52,12 +55,7 @@ class TtsJobWorker:
 
     @property
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(
-            polly_enabled=self.settings.polly_enabled,
-            upstream_url=self.settings.upstream_tts_url,
-            upstream_api_key=self.settings.upstream_tts_api_key,
-            aws_region=self.settings.aws_region,
-        )
+        return engine_settings_from(self.settings)
 
     def handle(self, task: TtsJobTask, receive_count: int = 1) -> None:
         """Raise only for failures worth retrying; permanent ones fail the job at once."""
@@ -180,3 +178,19 @@ def trim_edges(audio: Audio) -> Audio:
     start = max(int(loud[0]) - lead, 0)
     end = min(int(loud[-1]) + 1 + tail, len(samples))
     return Audio(samples[start:end], audio.sample_rate)
+
+
+def build_worker() -> TtsJobWorker:
+    """The worker a cold start builds from the function's environment."""
+    settings = tts_job_settings()
+    return TtsJobWorker(Services.from_settings(settings), settings)
+
+
+def handle_batch(worker: TtsJobWorker, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function's SQS batch: one job per record."""
+
+    def handle_record(record: SQSRecord) -> None:
+        task = TtsJobTask.model_validate_json(record.body)
+        worker.handle(task, receive_count=receive_count(record))
+
+    return process_sqs_batch(event, context, handle_record)

@@ -28,7 +28,6 @@ from audiofn.config import api_settings
 from audiofn.errors import AudiofnError, InvalidInput
 from audiofn.observability import logger
 from audiofn.openai_speech.service import (
-    engine_settings,
     error_body,
     model_entry,
     models_listing,
@@ -37,6 +36,7 @@ from audiofn.openai_speech.service import (
 from audiofn.openai_speech.voices import voice_listing
 from audiofn.services.context import Services
 from audiofn.services.orgs import authenticate, key_from_headers
+from audiofn.tts.registry import engine_settings_from
 
 SPEECH_PATH = "/v1/audio/speech"
 
@@ -70,7 +70,7 @@ async def create_speech(request: Request) -> Response:
     from audiofn.openai_speech.synthesis import SpeechProgress, iter_body
 
     progress = SpeechProgress(len(plan.pieces))
-    chunks = iter_body(plan, engine_settings(_services().settings), progress)
+    chunks = iter_body(plan, engine_settings_from(_services().settings), progress)
     context = {
         "org": org_id,
         "voice": plan.voice.id,
@@ -176,6 +176,6 @@ def warm_up() -> None:
     from audiofn.openai_speech.request import SpeechRequest
     from audiofn.openai_speech.synthesis import plan_speech, synthesize_bytes
 
-    settings = engine_settings(_services().settings)
+    settings = engine_settings_from(_services().settings)
     request = SpeechRequest(model="tts-1", input="Ready.", voice="joe", response_format="mp3")
     synthesize_bytes(plan_speech(request, engine_settings=settings), settings)

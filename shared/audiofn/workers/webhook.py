@@ -17,12 +17,18 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from audiofn.config import webhook_settings
 from audiofn.models.messages import WebhookEvent
 from audiofn.observability import logger
+from audiofn.services.webhooks import SIGNATURE_HEADER
+from audiofn.storage.queues import retry_later
 from audiofn.storage.webhooks_table import WebhooksTable
+from audiofn.workers.sqs import process_sqs_batch, receive_count
 
-SIGNATURE_HEADER = "X-Audiofn-Signature"
 TIMEOUT_SECONDS = 10.0
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 900
@@ -91,3 +97,37 @@ class WebhookDeliverer:
             raise DeliveryFailed(f"{webhook.url} answered {status}")
         self.table.mark_delivered(event.event_id)
         return "delivered"
+
+
+def build_deliverer() -> WebhookDeliverer:
+    """The deliverer a cold start builds from the function's environment."""
+    return WebhookDeliverer(WebhooksTable(webhook_settings().table))
+
+
+def handle_batch(
+    deliverer: WebhookDeliverer, event: dict[str, Any], context: Any
+) -> dict[str, Any]:
+    """The function's SQS batch: one event per record; a failed delivery is retried after a
+    backoff set on the message itself."""
+
+    def handle_record(record: SQSRecord) -> None:
+        webhook_event = WebhookEvent.model_validate_json(record.body)
+        try:
+            outcome = deliverer.deliver(webhook_event)
+        except DeliveryFailed as failure:
+            attempt = receive_count(record)
+            delay = backoff_seconds(attempt)
+            logger.warning(
+                "webhook delivery failed",
+                extra={
+                    "event": webhook_event.event_id,
+                    "attempt": attempt,
+                    "retry_in": delay,
+                    "why": str(failure),
+                },
+            )
+            retry_later(webhook_settings().webhook_queue_url, record.receipt_handle, delay)
+            raise
+        logger.info("webhook event", extra={"event": webhook_event.event_id, "outcome": outcome})
+
+    return process_sqs_batch(event, context, handle_record)

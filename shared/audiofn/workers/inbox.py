@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel
 
-from audiofn.config import InboxSettings
+from audiofn.config import InboxSettings, inbox_settings
 from audiofn.errors import AudiofnError, InvalidInput
 from audiofn.inbox_files import (
     InboxKey,
@@ -41,6 +41,8 @@ from audiofn.storage.aws import client
 from audiofn.storage.followups_table import FollowUp, FollowUpsTable
 from audiofn.storage.inbox_table import InboxRecord, InboxTable
 from audiofn.storage.media import MediaStore
+from audiofn.workers.s3_events import ObjectCreated, objects_created
+from audiofn.workers.sqs import process_sqs_batch
 
 MAX_AUDIENCE_FILE_BYTES = 50_000_000
 
@@ -52,33 +54,6 @@ class InboxStep(BaseModel):
     org_id: str
     input_key: str
     etag: str
-
-
-@dataclass(frozen=True)
-class ObjectCreated:
-    bucket: str
-    key: str
-    etag: str
-    size: int
-
-
-def objects_in(body: dict[str, Any]) -> list[ObjectCreated]:
-    """The ObjectCreated records of an S3 notification (keys arrive URL-encoded)."""
-    found = []
-    for record in body.get("Records") or []:
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        s3 = record.get("s3") or {}
-        obj = s3.get("object") or {}
-        found.append(
-            ObjectCreated(
-                bucket=str((s3.get("bucket") or {}).get("name", "")),
-                key=unquote_plus(str(obj.get("key", ""))),
-                etag=str(obj.get("eTag") or obj.get("etag") or "").strip('"'),
-                size=int(obj.get("size") or 0),
-            )
-        )
-    return found
 
 
 @dataclass(frozen=True)
@@ -101,7 +76,7 @@ class InboxWorker:
         if "inbox" in message:
             self.handle_step(InboxStep.model_validate(message))
             return
-        for created in objects_in(message):
+        for created in objects_created(message):
             self.handle_object(created)
 
     # ------------------------------------------------------------ 1. the file arrives
@@ -407,3 +382,18 @@ class InboxWorker:
                 "updatedAt": utc_now(),
             },
         )
+
+
+def build_worker() -> InboxWorker:
+    """The worker a cold start builds from the function's environment."""
+    settings = inbox_settings()
+    return InboxWorker(Services.from_settings(settings), settings)
+
+
+def handle_batch(worker: InboxWorker, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function's SQS batch: S3 notifications and follow-ups."""
+
+    def handle_record(record: SQSRecord) -> None:
+        worker.handle_message(record.body)
+
+    return process_sqs_batch(event, context, handle_record)

@@ -6,35 +6,31 @@ Keys arrive URL-encoded (spaces as '+'), as S3 encodes them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
 
-from audiofn.config import VoiceSampleSettings
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from audiofn.config import VoiceSampleSettings, voice_sample_settings
 from audiofn.models.voices import VoiceSampleManifest
 from audiofn.observability import logger
 from audiofn.services.context import Services
 from audiofn.services.voice_processing import fail_profile, process_profile
 from audiofn.services.voices import samples_store
-from audiofn.tts.registry import EngineSettings
+from audiofn.tts.registry import EngineSettings, engine_settings_from
+from audiofn.workers.s3_events import objects_created
+from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 MANIFEST_NAME = "manifest.json"
 
 
 def manifest_keys(body: str) -> list[str]:
     """The manifest keys an S3 notification names (none for a test event or other objects)."""
-    message: dict[str, Any] = json.loads(body)
-    if message.get("Event") == "s3:TestEvent":
-        return []
-    keys = []
-    for record in message.get("Records", []):
-        if not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        key = unquote_plus(record["s3"]["object"]["key"])
-        if key.startswith("voice-samples/") and key.endswith("/" + MANIFEST_NAME):
-            keys.append(key)
-    return keys
+    return [
+        created.key
+        for created in objects_created(body)
+        if created.key.startswith("voice-samples/") and created.key.endswith("/" + MANIFEST_NAME)
+    ]
 
 
 @dataclass(frozen=True)
@@ -44,12 +40,7 @@ class VoiceSampleWorker:
 
     @property
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(
-            polly_enabled=self.settings.polly_enabled,
-            upstream_url=self.settings.upstream_tts_url,
-            upstream_api_key=self.settings.upstream_tts_api_key,
-            aws_region=self.settings.aws_region,
-        )
+        return engine_settings_from(self.settings)
 
     def handle(self, body: str, receive_count: int = 1) -> None:
         for key in manifest_keys(body):
@@ -67,3 +58,18 @@ class VoiceSampleWorker:
                         f"processing gave up after {receive_count} tries: {error}",
                     )
                 raise
+
+
+def build_worker() -> VoiceSampleWorker:
+    """The worker a cold start builds from the function's environment."""
+    settings = voice_sample_settings()
+    return VoiceSampleWorker(Services.from_settings(settings), settings)
+
+
+def handle_batch(worker: VoiceSampleWorker, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function's SQS batch: S3 notifications of voice-sample manifests."""
+
+    def handle_record(record: SQSRecord) -> None:
+        worker.handle(record.body, receive_count=receive_count(record))
+
+    return process_sqs_batch(event, context, handle_record)

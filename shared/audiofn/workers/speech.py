@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from audiofn.config import SpeechSettings
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from audiofn.config import SpeechSettings, speech_settings
 from audiofn.errors import AudiofnError
 from audiofn.models.messages import SpeechTask
 from audiofn.observability import logger, record_cache_lookup, record_speech_render
@@ -19,10 +21,10 @@ from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.services.voice_usage import encoded_seconds as seconds
 from audiofn.services.voice_usage import record_synthesis
 from audiofn.services.voices import resolve_speech_voice
-from audiofn.storage.secrets import upstream_tts_api_key
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 from audiofn.tts.catalogue import UnknownVoice
-from audiofn.tts.registry import EngineSettings
+from audiofn.tts.registry import EngineSettings, engine_settings_from
+from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
@@ -37,12 +39,7 @@ class SpeechWorker:
 
     @property
     def engine_settings(self) -> EngineSettings:
-        return EngineSettings(
-            polly_enabled=self.settings.polly_enabled,
-            upstream_url=self.settings.upstream_tts_url,
-            upstream_api_key=upstream_tts_api_key(self.settings),
-            aws_region=self.settings.aws_region,
-        )
+        return engine_settings_from(self.settings)
 
     def handle(self, task: SpeechTask, receive_count: int = 1) -> None:
         """Raise only for failures worth retrying; permanent ones are recorded on the job."""
@@ -150,3 +147,20 @@ def _content_type(key: str) -> str:
     return {"mp3": "audio/mpeg", "ogg": "audio/ogg", "flac": "audio/flac"}.get(
         _output_format(key), "audio/wav"
     )
+
+
+def build_worker() -> SpeechWorker:
+    """The worker a cold start builds from the function's environment."""
+    settings = speech_settings()
+    return SpeechWorker(Services.from_settings(settings), settings)
+
+
+def handle_batch(worker: SpeechWorker, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function's SQS batch: one speech task per record."""
+
+    def handle_record(record: SQSRecord) -> None:
+        task = SpeechTask.model_validate_json(record.body)
+        logger.set_correlation_id(task.job_id)  # the id the API returned for this job
+        worker.handle(task, receive_count=receive_count(record))
+
+    return process_sqs_batch(event, context, handle_record)

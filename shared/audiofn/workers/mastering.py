@@ -11,8 +11,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from audiofn.config import MasteringSettings
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from audiofn.config import MasteringSettings, mastering_settings
 from audiofn.errors import AudiofnError
+from audiofn.models.apiaudio import MP3_TIERS
 from audiofn.models.messages import MasteringTask
 from audiofn.observability import logger, record_cache_lookup, record_master_render
 from audiofn.services.context import Services
@@ -21,9 +24,7 @@ from audiofn.services.mastering import MasterEntry
 from audiofn.services.media_library import load_media_bed
 from audiofn.services.sound_library import ensure_template
 from audiofn.storage.media import MediaStore
-
-# The protocol's mp3 quality tiers.
-MP3_TIERS = {"mp3": 192, "mp3_low": 96, "mp3_medium": 128, "mp3_high": 192, "mp3_very_high": 320}
+from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 
 @dataclass(frozen=True)
@@ -215,3 +216,20 @@ def align_written_words(
 
 
 _CAPTION_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip"}
+
+
+def build_worker() -> MasteringWorker:
+    """The worker a cold start builds from the function's environment."""
+    settings = mastering_settings()
+    return MasteringWorker(Services.from_settings(settings), settings)
+
+
+def handle_batch(worker: MasteringWorker, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The function's SQS batch: one listener's master per record."""
+
+    def handle_record(record: SQSRecord) -> None:
+        task = MasteringTask.model_validate_json(record.body)
+        logger.set_correlation_id(task.job_id)  # the id the API returned for this job
+        worker.handle(task, receive_count=receive_count(record))
+
+    return process_sqs_batch(event, context, handle_record)
