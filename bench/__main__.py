@@ -108,7 +108,8 @@ def pipeline_seconds() -> tuple[float, float]:
 def mastering_figures() -> None:
     """A 60-second programme: bed, ducking, loudness and MP3 encoding (one core)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    from audiofn.mastering import benchmark, get_preset
+    from audiofn.mastering import get_preset
+    from bench.mastering import benchmark
 
     result = benchmark(seconds=60.0)
     target = get_preset(result.preset)

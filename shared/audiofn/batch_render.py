@@ -235,13 +235,9 @@ def build_shared(spoken: SpokenSections, bed: Audio | Stems | None, preset: str)
     """Master the reference listener once, and find where its personal stretches sit."""
     import numpy as np
 
-    from audiofn.mastering import (
-        channel_power,
-        get_preset,
-        k_weight,
-        master,
-        process_voice,
-    )
+    from audiofn.dsp.loudness import channel_power, k_weight
+    from audiofn.mastering import get_preset, master
+    from audiofn.mastering.voice_chain import process_voice
 
     chosen = get_preset(preset)
     result = master(spoken.sections, bed, chosen, keep_tracks=True)
@@ -311,7 +307,8 @@ def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> Listener
     import numpy as np
 
     from audiofn.audio import Audio
-    from audiofn.mastering import channel_power, integrated_loudness, k_weight, process_voice
+    from audiofn.dsp.loudness import channel_power, integrated_loudness, k_weight
+    from audiofn.mastering.voice_chain import process_voice
 
     if len(personal) != len(shared.regions):
         raise ValueError("one personal fragment per region of the shared render")
@@ -366,7 +363,7 @@ def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> Listener
 
 
 def _limit(mix: Float32, rate: int, ceiling_dbtp: float) -> tuple[Float32, float]:
-    from audiofn.mastering import limit_true_peak
+    from audiofn.mastering.limiter import limit_true_peak
 
     limited, peak = limit_true_peak(mix, rate, ceiling_dbtp)
     return limited, peak

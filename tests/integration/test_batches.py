@@ -15,9 +15,9 @@ import boto3
 import pytest
 
 from audiofn.codecs import decode
-from audiofn.workers.batch import BatchPlan
 from audiofn.services.context import Services
 from audiofn.storage.media import MediaStore
+from audiofn.workers.batch import BatchPlan
 from tests.conftest import call_api, load_function, sqs_event
 
 VOICE = "espeak-en-us-female"  # the fast engine: these tests are about the plumbing

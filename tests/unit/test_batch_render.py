@@ -16,7 +16,7 @@ from audiofn.batch_render import (
     splice_listener,
     trim_silence,
 )
-from audiofn.mastering import measure_loudness
+from audiofn.dsp.loudness import measure_loudness
 from audiofn.scripts import Section, parse_script
 
 SCRIPT = (

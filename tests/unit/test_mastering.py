@@ -13,19 +13,19 @@ import pytest
 
 from audiofn.audio import Audio
 from audiofn.dsp.effects import resample
+from audiofn.dsp.loudness import measure_loudness
 from audiofn.dsp.measure import integrated_lufs, true_peak_dbfs
 from audiofn.mastering import (
     PRESETS,
     MasteringPreset,
     UnknownPreset,
-    benchmark,
     get_preset,
     master,
     mastering_presets,
-    measure_loudness,
     plan_timeline,
 )
 from audiofn.sound import TEMPLATES, render_template
+from bench.mastering import benchmark
 
 pytestmark = pytest.mark.slow
 
@@ -273,7 +273,7 @@ def test_voice_eq_cascade_equals_the_pedalboard_filters(rate: int) -> None:
     import pedalboard as pb
     from scipy import signal
 
-    from audiofn.mastering import _voice_eq
+    from audiofn.mastering.voice_chain import voice_eq
 
     preset = get_preset("podcast")
     noise = (0.1 * np.random.default_rng(3).standard_normal(rate * 2)).astype(np.float32)
@@ -287,7 +287,7 @@ def test_voice_eq_cascade_equals_the_pedalboard_filters(rate: int) -> None:
         ]
     )(reference[np.newaxis, :], float(rate))[0]
 
-    cascade = signal.sosfilt(_voice_eq(rate, preset), noise)
+    cascade = signal.sosfilt(voice_eq(rate, preset), noise)
 
     assert np.max(np.abs(cascade - reference)) < 1e-4
 
@@ -296,7 +296,7 @@ def test_voice_eq_cascade_equals_the_pedalboard_filters(rate: int) -> None:
 def test_true_peak_envelope_equals_one_shot_oversampling(frames: int) -> None:
     import soxr
 
-    from audiofn.mastering import _true_peak_envelope_db
+    from audiofn.dsp.true_peak import true_peak_envelope_db
 
     rng = np.random.default_rng(frames)
     mix = (0.3 * rng.standard_normal((frames, 2))).astype(np.float32)
@@ -305,4 +305,4 @@ def test_true_peak_envelope_equals_one_shot_oversampling(frames: int) -> None:
     linked = np.pad(linked, (0, 4 * frames - len(linked))).reshape(frames, 4).max(axis=1)
     expected = 20 * np.log10(np.maximum(np.maximum(linked, np.abs(mix).max(axis=1)), 1e-9))
 
-    assert np.max(np.abs(_true_peak_envelope_db(mix, 44_100) - expected)) < 1e-4
+    assert np.max(np.abs(true_peak_envelope_db(mix, 44_100) - expected)) < 1e-4

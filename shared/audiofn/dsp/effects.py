@@ -17,7 +17,7 @@ import pedalboard as pb
 import soxr
 
 from audiofn.audio import Audio, Samples
-from audiofn.dsp.measure import true_peak
+from audiofn.dsp.true_peak import true_peak
 
 Effect = Callable[[Samples, int], Samples]
 

@@ -10,14 +10,13 @@ import math
 
 import numpy as np
 import numpy.typing as npt
-import soxr
 
 from audiofn.audio import Audio
+from audiofn.dsp.loudness import channel_power, integrated_loudness, k_weight
+from audiofn.dsp.true_peak import true_peak
 
 FloatArray = npt.NDArray[np.floating]
 
-TRUE_PEAK_OVERSAMPLING = 4
-"""ITU-R BS.1770-4 Annex 2 estimates the true peak at 4x the sample rate."""
 
 _F0_FRAME_SECONDS = 0.04
 _F0_HOP_SECONDS = 0.01
@@ -51,15 +50,6 @@ def peak_dbfs(samples: FloatArray) -> float:
     return _to_db(float(np.max(np.abs(x)))) if x.size else -math.inf
 
 
-def true_peak(samples: FloatArray, sample_rate: int) -> float:
-    """Linear inter-sample peak estimated at 4x oversampling (BS.1770 true peak)."""
-    x = np.asarray(samples, dtype=np.float32)
-    if x.size == 0:
-        return 0.0
-    upsampled = soxr.resample(x, sample_rate, sample_rate * TRUE_PEAK_OVERSAMPLING, quality="HQ")
-    return float(max(np.max(np.abs(upsampled)), np.max(np.abs(x))))
-
-
 def true_peak_dbfs(samples: FloatArray, sample_rate: int) -> float:
     """True peak in dBTP: what an encoder or a DAC actually sees, unlike the sample peak."""
     return _to_db(true_peak(samples, sample_rate))
@@ -70,12 +60,11 @@ def integrated_lufs(audio: Audio) -> float:
 
     Audio shorter than one 400 ms gating block, or silent, has no loudness and reads -inf.
     """
-    import pyloudnorm  # imports scipy (~1 s): only the callers that measure loudness pay
-
     if audio.duration < 0.4:
         return -math.inf
-    meter = pyloudnorm.Meter(audio.sample_rate)
-    return float(meter.integrated_loudness(np.asarray(audio.samples, dtype=np.float64)))
+    return integrated_loudness(
+        channel_power(k_weight(audio.samples, audio.sample_rate)), audio.sample_rate
+    )
 
 
 def spectral_centroid(samples: FloatArray, sample_rate: int, frame: int = 2048) -> float:

@@ -382,11 +382,10 @@ def _frame_db_sized(samples: Samples, frame: int) -> Samples:
 
 def normalize_loudness(audio: Audio, target_lufs: float = _TARGET_LUFS) -> Audio:
     """Integrated loudness to the target (BS.1770), peaks kept under -1 dBFS."""
-    import pyloudnorm
+    from audiofn.dsp.measure import integrated_lufs
 
     samples = mono(audio)
-    meter = pyloudnorm.Meter(audio.sample_rate)
-    loudness = meter.integrated_loudness(samples.astype(np.float64))
+    loudness = integrated_lufs(Audio(samples, audio.sample_rate))
     if not math.isfinite(loudness):
         return Audio(samples, audio.sample_rate)
     gain = 10 ** ((target_lufs - loudness) / 20)
