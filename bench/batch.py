@@ -253,8 +253,8 @@ def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
         trim_silence,
     )
     from audiofn.codecs import encode
-    from audiofn.scripts import Section, parse_script
     from audiofn.sound.stems import render_template
+    from audiofn.text.scripts import Section, parse_script
     from audiofn.tts.catalogue import resolve_voice
     from audiofn.tts.registry import EngineSettings
     from audiofn.tts.ssml_render import render_text

@@ -21,7 +21,7 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from audiofn.codecs import encode
     from audiofn.dsp.effects import ensure_headroom
-    from audiofn.text_chunks import split_into_chunks
+    from audiofn.text.chunks import split_into_chunks
     from audiofn.tts.catalogue import resolve_voice
     from audiofn.tts.registry import EngineSettings, synthesize
     from audiofn.workers.tts_job import MP3_BITRATE_KBPS, speak_chunks

@@ -23,13 +23,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from audiofn.text.sentences import split_sentences
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
     from audiofn.audio import Audio
-    from audiofn.scripts import ParsedScript
     from audiofn.sound.stems import Stems
+    from audiofn.text.scripts import ParsedScript
 
     Float32 = npt.NDArray[np.float32]
 
@@ -46,7 +48,6 @@ _TRIM_DBFS = -50.0
 _LEAD_MARGIN_S = 0.02
 _TAIL_MARGIN_S = 0.05
 _LOUDNESS_CONTEXT_S = 0.2
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 _PLACEHOLDER = re.compile(r"\{\{")
 
 
@@ -68,7 +69,7 @@ def plan_fragments(parsed: ParsedScript) -> list[Fragment]:
     """
     fragments: list[Fragment] = []
     for index, section in enumerate(parsed.sections):
-        sentences = [section.text] if "<" in section.text else _SENTENCE_END.split(section.text)
+        sentences = [section.text] if "<" in section.text else split_sentences(section.text)
         for sentence in (s.strip() for s in sentences):
             if not sentence:
                 continue

@@ -11,10 +11,11 @@ never one cue across two sections.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from audiofn.text.sentences import ends_sentence
 
 MAX_CHARS_PER_LINE = 42
 MAX_LINES = 2
@@ -23,7 +24,6 @@ MIN_CUE_SECONDS = 0.8
 """Short cues stay up at least this long (if the next cue leaves room)."""
 MAX_PAUSE_SECONDS = 1.0
 """A pause longer than this between two words starts a new cue."""
-_SENTENCE_END = re.compile("[.!?\u2026][\"'\u201d\u2019)\\]]*$")
 _MIN_SENTENCE_CUE_CHARS = 12
 
 
@@ -156,7 +156,7 @@ def build_cues(
                     current = []
             current.append(word)
             text = " ".join(w.text for w in current)
-            if _SENTENCE_END.search(word.text) and len(text) >= _MIN_SENTENCE_CUE_CHARS:
+            if ends_sentence(word.text) and len(text) >= _MIN_SENTENCE_CUE_CHARS:
                 cues.append(_cue(current, index, max_chars))
                 current = []
         if current:

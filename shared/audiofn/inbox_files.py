@@ -245,7 +245,7 @@ def script_text_for(key: InboxKey, body: str) -> str:
     if key.extension in (".md", ".markdown"):
         return markdown_to_script(body)
     if key.extension == ".ssml":
-        from audiofn.ssml import parse_ssml
+        from audiofn.text.ssml import parse_ssml
 
         parse_ssml(body.strip(), field="file")  # refuse malformed SSML before any work
         return body.strip()

@@ -89,7 +89,7 @@ def test_normalised_text_is_heard_as_a_person_would_say_it(
     api, lambda_context, org, drain_speech_queue, transcriber
 ):
     from audiofn.stt.wer import word_error_rate
-    from audiofn.text_normalize import normalize_text
+    from audiofn.text.normalize import normalize_text
 
     audio = speak(
         api,

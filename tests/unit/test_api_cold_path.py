@@ -12,8 +12,8 @@ HEAVY = [
     "piper",
     "faster_whisper",
     "num2words",
-    "audiofn.ssml",
-    "audiofn.lexicon",
+    "audiofn.text.ssml",
+    "audiofn.text.lexicon",
     "aws_xray_sdk",
     "boto3",
 ]

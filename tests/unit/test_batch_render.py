@@ -17,7 +17,7 @@ from audiofn.batch_render import (
     trim_silence,
 )
 from audiofn.dsp.loudness import measure_loudness
-from audiofn.scripts import Section, parse_script
+from audiofn.text.scripts import Section, parse_script
 
 SCRIPT = (
     "<<sectionName::hello>> Good morning, {{name|friend}}! Here is the news. The park opens soon. "

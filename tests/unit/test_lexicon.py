@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from pydantic import ValidationError
 
-from audiofn.lexicon import Lexicon, LexiconEntry, apply_lexicon, apply_lexicon_to_text
-from audiofn.ssml import Phoneme, Text, parse_ssml
+from audiofn.text.lexicon import Lexicon, LexiconEntry, apply_lexicon, apply_lexicon_to_text
+from audiofn.text.ssml import Phoneme, Text, parse_ssml
 from audiofn.tts.catalogue import resolve_voice
 from audiofn.tts.ssml_render import prepare, preview_text, words_not_in_dict
 

@@ -1,7 +1,7 @@
 import pytest
 
 from audiofn.errors import InvalidInput
-from audiofn.scripts import MAX_SCRIPT_CHARS, check_audience_values, parse_script
+from audiofn.text.scripts import MAX_SCRIPT_CHARS, check_audience_values, parse_script
 
 SEED_EXAMPLE = (
     "<<sectionName::hello>> Hello {{username|buddy}} "

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from audiofn.errors import InvalidInput
-from audiofn.ssml import (
+from audiofn.text.ssml import (
     PARAGRAPH_PAUSE_MS,
     SENTENCE_PAUSE_MS,
     Boundary,

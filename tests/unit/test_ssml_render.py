@@ -16,12 +16,12 @@ from botocore.stub import ANY, Stubber
 
 from audiofn.audio import Audio
 from audiofn.dsp.measure import median_f0, rms_dbfs, semitones
-from audiofn.lexicon import Lexicon, LexiconEntry
-from audiofn.ssml import parse_ssml
 from audiofn.stt import whisper
 from audiofn.stt.wer import normalize_text as wer_words
 from audiofn.stt.wer import word_error_rate
-from audiofn.text_normalize import normalize_text
+from audiofn.text.lexicon import Lexicon, LexiconEntry
+from audiofn.text.normalize import normalize_text
+from audiofn.text.ssml import parse_ssml
 from audiofn.tts import ssml_render
 from audiofn.tts.base import SynthesisError
 from audiofn.tts.catalogue import VOICES, Voice, resolve_voice

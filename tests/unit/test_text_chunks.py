@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audiofn.text_chunks import split_into_chunks, split_sentences
+from audiofn.text.chunks import split_into_chunks, split_sentences
 
 
 def test_sentences_end_at_terminal_punctuation_and_closing_quotes():

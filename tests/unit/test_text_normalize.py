@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audiofn.text_normalize import (
+from audiofn.text.normalize import (
     cardinal,
     digits,
     normalize,

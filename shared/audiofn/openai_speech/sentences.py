@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 -- full-width and typographic punctuation, on purpose
 """Cut text into the pieces a stream synthesises one at a time.
 
 Each piece is a sentence (or, for the first one only, its first clause when the sentence is
@@ -12,22 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiofn.text.sentences import CLAUSE_END, split_sentences
+
 SENTENCE_PAUSE_MS = 300
 PARAGRAPH_PAUSE_MS = 600
 CLAUSE_PAUSE_MS = 150
 FIRST_PIECE_WORDS = 12  # a longer first sentence is cut at its first clause boundary
 MAX_PIECE_CHARS = 400  # longer sentences are cut at clause boundaries (then spaces)
-
-# A sentence ends at . ! ? … (and CJK full stops), with closing quotes or brackets, before
-# whitespace; "Dr. Smith" or "e.g. this" stay whole when the next word is lower case or the
-# word before the dot is a known abbreviation.
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"'”’)\]]*\s+")
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no",
-    "fig", "inc", "ltd", "co", "mt", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
-    "sep", "sept", "oct", "nov", "dec",
-}  # fmt: skip
-_CLAUSE_END = re.compile(r"(?<=[,;:—–])\s+")
 
 
 @dataclass(frozen=True)
@@ -41,7 +31,7 @@ def split_pieces(text: str) -> list[Piece]:
     pieces: list[Piece] = []
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     for paragraph in paragraphs:
-        sentences = _sentences(" ".join(paragraph.split()))
+        sentences = split_sentences(" ".join(paragraph.split()))
         for index, sentence in enumerate(sentences):
             last = index == len(sentences) - 1
             pause = PARAGRAPH_PAUSE_MS if last else SENTENCE_PAUSE_MS
@@ -50,31 +40,12 @@ def split_pieces(text: str) -> list[Piece]:
     return pieces
 
 
-def _sentences(paragraph: str) -> list[str]:
-    sentences: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(paragraph):
-        candidate = paragraph[start : match.start()].rstrip()
-        following = paragraph[match.end() : match.end() + 1]
-        last_word = re.sub(r"^\W+", "", candidate.rsplit(" ", 1)[-1]).rstrip(".").casefold()
-        if candidate.endswith(".") and (
-            last_word in _ABBREVIATIONS or len(last_word) == 1 or following.islower()
-        ):
-            continue
-        sentences.append(paragraph[start : match.end()].strip())
-        start = match.end()
-    rest = paragraph[start:].strip()
-    if rest:
-        sentences.append(rest)
-    return sentences
-
-
 def _clauses(sentence: str, *, first: bool) -> list[tuple[str, int | None]]:
     """The sentence whole (pause None: the sentence's own), or cut where it must be."""
     too_long = len(sentence) > MAX_PIECE_CHARS
     if not too_long and not (first and len(sentence.split()) > FIRST_PIECE_WORDS):
         return [(sentence, None)]
-    parts = [p for p in _CLAUSE_END.split(sentence) if p.strip()]
+    parts = [p for p in CLAUSE_END.split(sentence) if p.strip()]
     if first and not too_long:
         # Only the first clause is cut off (at least three words): the rest stays one piece.
         for cut in range(1, len(parts)):

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audiofn.audio import Audio, Samples
-from audiofn.lexicon import Lexicon, LexiconEntry, ResolvedLexicon
 from audiofn.openai_speech.encoders import stream_encoder
 from audiofn.openai_speech.request import SpeechRequest
 from audiofn.openai_speech.sentences import Piece, split_pieces
 from audiofn.openai_speech.voices import speech_voice
-from audiofn.ssml import is_ssml
+from audiofn.text.lexicon import Lexicon, LexiconEntry, ResolvedLexicon
+from audiofn.text.ssml import is_ssml
 from audiofn.tts.catalogue import Voice
 from audiofn.tts.registry import EngineSettings
 

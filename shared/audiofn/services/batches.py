@@ -32,11 +32,11 @@ from audiofn.models.batches import (
     CreateBatchRequest,
 )
 from audiofn.naming import new_id
-from audiofn.scripts import parse_script
 from audiofn.services.context import Services
 from audiofn.storage.batches_table import BatchesTable
 from audiofn.storage.media import org_prefix
 from audiofn.storage.queues import send_messages
+from audiofn.text.scripts import parse_script
 
 if TYPE_CHECKING:
     from audiofn.config import CommonSettings

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pydantic import ValidationError
 
 from audiofn.errors import InvalidInput, NotFound
-from audiofn.lexicon import DEFAULT_SPECIALIZATION, LexiconEntry
 from audiofn.services.context import Services
+from audiofn.text.lexicon import DEFAULT_SPECIALIZATION, LexiconEntry
 
 # The protocol's contentType: "basic" replaces the word with other words, "ipa" gives IPA.
 CONTENT_TYPES = {"basic": "text", "text": "text", "ipa": "ipa"}

@@ -9,10 +9,10 @@ from audiofn.errors import InvalidInput, NotFound
 from audiofn.models.apiaudio import CreateScriptRequest
 from audiofn.models.records import ScriptRecord, SectionRecord
 from audiofn.naming import check_name, new_id
-from audiofn.random_texts import CATEGORIES, DEFAULT_CATEGORY
-from audiofn.scripts import ParsedScript, parse_script
 from audiofn.services.context import Services
 from audiofn.storage.media import org_prefix
+from audiofn.text.random_texts import CATEGORIES, DEFAULT_CATEGORY
+from audiofn.text.scripts import ParsedScript, parse_script
 
 
 def create_script(services: Services, org_id: str, request: CreateScriptRequest) -> ScriptRecord:
@@ -54,7 +54,7 @@ def create_script(services: Services, org_id: str, request: CreateScriptRequest)
 
 def _check_markup(parsed: ParsedScript) -> None:
     """Malformed SSML is a 400 now, naming the section, tag and position, not a failed job later."""
-    from audiofn.ssml import SSMLError, parse_ssml
+    from audiofn.text.ssml import SSMLError, parse_ssml
 
     for section in parsed.sections:
         try:
@@ -162,8 +162,8 @@ def preview_script(
 ) -> dict[str, object]:
     """The text as the voice will speak it (dictionaries and normalisation applied), and the
     words its lexicon does not know."""
-    from audiofn.lexicon import Lexicon
     from audiofn.services.dictionaries import org_lexicon
+    from audiofn.text.lexicon import Lexicon
     from audiofn.tts.catalogue import DEFAULT_VOICE_ID, UnknownVoice, resolve_voice
     from audiofn.tts.ssml_render import preview_text, words_not_in_dict
 

@@ -12,11 +12,11 @@ from audiofn.models.apiaudio import SPEECH_EFFECTS, CreateSpeechRequest, Section
 from audiofn.models.messages import SpeechTask
 from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
-from audiofn.scripts import check_audience_values, parse_script
 from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
 from audiofn.services.scripts import get_script
 from audiofn.storage.media import org_prefix
+from audiofn.text.scripts import check_audience_values, parse_script
 from audiofn.tts.catalogue import UnknownVoice
 
 DEFAULT_VOICE = "Joanna"  # the protocol's documented default; see the README for how it resolves

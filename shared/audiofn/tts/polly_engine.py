@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
@@ -11,6 +10,7 @@ import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
 from audiofn.audio import Audio
+from audiofn.text.sentences import split_sentences
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 
 if TYPE_CHECKING:
@@ -38,14 +38,13 @@ _UNAVAILABLE_CODES = frozenset(
         "ExpiredTokenException",
     }
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 
 
 def split_text(text: str, limit: int = MAX_CHARS) -> Iterator[str]:
     """Cut text into pieces of at most ``limit`` characters: at sentence ends where possible,
     inside an over-long sentence at spaces, inside an over-long word anywhere."""
     units: list[str] = []
-    for sentence in _SENTENCE_END.split(text.strip()):
+    for sentence in split_sentences(text.strip()):
         if len(sentence) <= limit:
             units.append(sentence)
             continue

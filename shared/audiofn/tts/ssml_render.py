@@ -11,7 +11,7 @@ The entry points::
 
 How each engine says the same markup:
 
-* Every engine but Polly is driven run by run (:func:`audiofn.ssml.speech_items`): words in
+* Every engine but Polly is driven run by run (:func:`audiofn.text.ssml.speech_items`): words in
   one style are synthesised together, their leading and trailing silence trimmed to short
   margins, and pauses (breaks, sentence and paragraph edges) inserted as exact silence, the
   margins counted in. Pitch is shifted (pedalboard ``PitchShift``) and volume set by gain
@@ -38,8 +38,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from audiofn.lexicon import Lexicon, ResolvedLexicon, apply_lexicon
-from audiofn.ssml import (
+from audiofn.text.lexicon import Lexicon, ResolvedLexicon, apply_lexicon
+from audiofn.text.normalize import normalize as normalize_words
+from audiofn.text.ssml import (
     Break,
     Document,
     Phoneme,
@@ -52,7 +53,6 @@ from audiofn.ssml import (
     speech_items,
     to_ssml,
 )
-from audiofn.text_normalize import normalize as normalize_words
 from audiofn.tts.base import SynthesisError
 
 if TYPE_CHECKING:
@@ -118,7 +118,7 @@ def prepare(
     lexicon: Lexicon | ResolvedLexicon | None = None,
     field: str = "text",
 ) -> Document:
-    """Parse script text (plain or SSML; :class:`audiofn.ssml.SSMLError` if malformed), apply
+    """Parse script text (plain or SSML; :class:`audiofn.text.ssml.SSMLError` if malformed), apply
     the pronunciation dictionaries for the voice, then normalise (unless turned off)."""
     document = parse_ssml(text, field=field, language=voice.language_code)
     language = document.language or voice.language_code

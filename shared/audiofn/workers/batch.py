@@ -26,7 +26,6 @@ from audiofn.models.batches import (
     ListenerResult,
 )
 from audiofn.observability import logger
-from audiofn.scripts import Section, check_audience_values, parse_script
 from audiofn.services.batches import (
     DEFAULT_PRESET,
     DEFAULT_VOICE,
@@ -41,6 +40,7 @@ from audiofn.services.context import Services
 from audiofn.storage.batches_table import BatchesTable
 from audiofn.storage.media import org_prefix
 from audiofn.storage.queues import send_messages
+from audiofn.text.scripts import Section, check_audience_values, parse_script
 from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 if TYPE_CHECKING:
@@ -397,8 +397,8 @@ class BatchWorker:
         """A fragment of the batch's script, through the fragment cache when the batch uses it."""
         from audiofn.dsp.effects import apply_effect
         from audiofn.fragment_cache import FragmentCache, FragmentSpec
-        from audiofn.lexicon import Lexicon
         from audiofn.services.dictionaries import org_lexicon
+        from audiofn.text.lexicon import Lexicon
         from audiofn.tts.catalogue import resolve_voice
         from audiofn.tts.registry import engine_settings_from
         from audiofn.tts.ssml_render import render_text

@@ -104,8 +104,8 @@ class SpeechWorker:
         from audiofn.codecs import encode
         from audiofn.dsp.effects import apply_effect, ensure_headroom, pad_silence
         from audiofn.fragment_cache import FragmentCache, FragmentSpec, speech_variant
-        from audiofn.lexicon import Lexicon
         from audiofn.services.dictionaries import org_lexicon
+        from audiofn.text.lexicon import Lexicon
         from audiofn.tts.ssml_render import render_text
 
         voice = resolve_speech_voice(self.services, task.org_id, task.voice)

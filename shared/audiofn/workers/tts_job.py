@@ -24,7 +24,7 @@ from audiofn.services.context import Services
 from audiofn.services.notifications import notify
 from audiofn.services.tts_jobs import voice_of_job
 from audiofn.storage.tts_jobs_table import TtsJobsTable
-from audiofn.text_chunks import Chunk, split_into_chunks
+from audiofn.text.chunks import Chunk, split_into_chunks
 from audiofn.tts.base import SynthesisError
 from audiofn.tts.catalogue import UnknownVoice, Voice
 from audiofn.tts.registry import EngineSettings, engine_settings_from
@@ -32,7 +32,7 @@ from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
-    from audiofn.lexicon import Lexicon
+    from audiofn.text.lexicon import Lexicon
 
 MP3_BITRATE_KBPS = 64  # mono speech: transparent at 64 kbps, half the size of 128
 EDGE_SILENCE_DBFS = -50.0
@@ -120,8 +120,8 @@ class TtsJobWorker:
         return encode(ensure_headroom(audio), "mp3", bitrate_kbps=MP3_BITRATE_KBPS)
 
     def speak(self, chunks: list[Chunk], voice: Voice, org_id: str) -> Audio:
-        from audiofn.lexicon import Lexicon
         from audiofn.services.dictionaries import org_lexicon
+        from audiofn.text.lexicon import Lexicon
 
         entries = org_lexicon(self.services, org_id)
         lexicon = Lexicon(entries) if entries else None
@@ -140,7 +140,7 @@ def speak_chunks(
 
     from audiofn.audio import Audio
     from audiofn.dsp.effects import resample, to_mono
-    from audiofn.ssml import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, escape_text
+    from audiofn.text.ssml import PARAGRAPH_PAUSE_MS, SENTENCE_PAUSE_MS, escape_text
     from audiofn.tts.ssml_render import render_text
 
     pieces: list[np.ndarray] = []

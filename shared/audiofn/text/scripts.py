@@ -37,7 +37,7 @@ class Section:
     def render(self, values: Mapping[str, str], *, field: str = "audience") -> str:
         """Fill placeholders; a missing value falls back to the default, else it is an error."""
 
-        from audiofn.ssml import escape_text  # imported on use: xml modules are slow to load
+        from audiofn.text.ssml import escape_text  # imported on use: xml modules are slow to load
 
         def fill(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)

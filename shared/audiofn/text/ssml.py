@@ -28,8 +28,8 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
-from audiofn import text_normalize as tn
 from audiofn.errors import InvalidInput
+from audiofn.text import normalize as tn
 
 __all__ = [
     "Boundary",
@@ -251,7 +251,7 @@ class Document:
 
     def word_groups(self) -> list[tuple[str, int]]:
         """Written words with the number of spoken words said for each (see
-        :meth:`audiofn.text_normalize.NormalizedText.word_groups`): captions show the left."""
+        :meth:`audiofn.text.normalize.NormalizedText.word_groups`): captions show the left."""
         groups: list[tuple[str, int]] = []
         for segment in self.segments:
             if isinstance(segment, Text):

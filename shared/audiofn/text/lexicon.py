@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from audiofn.ssml import Document, Phoneme, Segment, Text, validate_ipa
+from audiofn.text.ssml import Document, Phoneme, Segment, Text, validate_ipa
 
 __all__ = [
     "ANY_LANGUAGE",

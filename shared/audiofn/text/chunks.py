@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 -- full-width and typographic punctuation end sentences on purpose
 """Split long text into sentence chunks an engine can speak one at a time.
 
 Whole sentences are grouped up to a size limit; a sentence longer than the limit is cut at
@@ -11,13 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from audiofn.text.sentences import CLAUSE_END, split_sentences
+
 DEFAULT_CHUNK_CHARS = 400
 
 _PARAGRAPHS = re.compile(r"\n\s*\n")
-# A sentence ends at . ! ? … (or their full-width forms), with closing quotes or brackets,
-# followed by whitespace.
-_SENTENCE_END = re.compile(r"(?:(?<=[.!?…。！？])|(?<=[.!?…。！？][\"'”’»)\]]))\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:،、，；：])\s+")
 
 
 @dataclass(frozen=True)
@@ -26,17 +23,13 @@ class Chunk:
     ends_paragraph: bool
 
 
-def split_sentences(paragraph: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(paragraph) if part.strip()]
-
-
 def _cut_long(sentence: str, limit: int) -> list[str]:
     """Pieces of at most `limit` characters, cut at clause marks first, then at spaces."""
     pieces: list[str] = []
     rest = sentence
     while len(rest) > limit:
         window = rest[: limit + 1]
-        cut = max((m.end() for m in _CLAUSE_END.finditer(window)), default=0)
+        cut = max((m.end() for m in CLAUSE_END.finditer(window)), default=0)
         if cut == 0:
             cut = window.rfind(" ") + 1
         if cut <= 0:
