@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audiofn.models.records import utc_now
 
+SAMPLE_EXTENSIONS = ("wav", "mp3", "flac", "ogg", "m4a")
+"""The audio formats a voice sample may come in."""
 VoiceStatus = Literal["PROCESSING", "COMPLETED", "FAILED"]
 # How a custom voice speaks: a built-in voice shifted toward the speaker's measured pitch and
 # rate, or an upstream that takes the processed samples as reference audio.

@@ -16,8 +16,8 @@ import numpy as np
 from pydantic import BaseModel
 
 from audiofn.audio import Audio, Samples
+from audiofn.models.voices import SAMPLE_EXTENSIONS
 
-ACCEPTED_EXTENSIONS = ("wav", "mp3", "flac", "ogg", "m4a")
 MIN_SAMPLES_PER_PROFILE = 2
 MAX_SAMPLES_PER_PROFILE = 5
 
@@ -91,10 +91,10 @@ def decode_sample(data: bytes, filename: str) -> Audio:
     from audiofn.codecs import UnsupportedFormat, decode
 
     ext = extension_of(filename)
-    if ext not in ACCEPTED_EXTENSIONS:
+    if ext not in SAMPLE_EXTENSIONS:
         raise SampleUnreadable(
             f"'{filename}': format '{ext or 'none'}' is not accepted; "
-            f"use {', '.join(ACCEPTED_EXTENSIONS).upper()}"
+            f"use {', '.join(SAMPLE_EXTENSIONS).upper()}"
         )
     if not data:
         raise SampleUnreadable(f"'{filename}': the file is empty")

@@ -18,6 +18,7 @@ from audiofn.errors import Conflict, Forbidden, InvalidInput, NotFound
 from audiofn.models.messages import SpeechTask
 from audiofn.models.records import JobRecord, utc_now
 from audiofn.models.voices import (
+    SAMPLE_EXTENSIONS,
     BatchPreviewRequest,
     CreateCollectionRequest,
     SampleRecord,
@@ -36,7 +37,6 @@ from audiofn.tts.catalogue import UnknownVoice, Voice
 
 MAX_PAGE = 50
 MAX_LIMIT = 100  # the audiopod client asks for 100 by default; pages still hold at most 50
-ACCEPTED_EXTENSIONS = ("wav", "mp3", "flac", "ogg", "m4a")
 MIN_MULTI_SAMPLES, MAX_MULTI_SAMPLES = 2, 5
 MAX_SAMPLE_BYTES = 20 * 1024 * 1024
 CUSTOM_PREFIX = "custom-"
@@ -446,10 +446,10 @@ def create_voice_profile(
         raise InvalidInput(f"{field}: send exactly one audio file", field=field)
     for sample in samples:
         ext = sample.filename.rsplit(".", 1)[-1].lower() if "." in sample.filename else ""
-        if ext not in ACCEPTED_EXTENSIONS:
+        if ext not in SAMPLE_EXTENSIONS:
             raise InvalidInput(
                 f"{field}: '{sample.filename}' is not an accepted format; "
-                f"use {', '.join(e.upper() for e in ACCEPTED_EXTENSIONS)}",
+                f"use {', '.join(e.upper() for e in SAMPLE_EXTENSIONS)}",
                 field=field,
             )
         if len(sample.data) > MAX_SAMPLE_BYTES:

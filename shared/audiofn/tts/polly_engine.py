@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 import numpy as np
-from botocore.exceptions import BotoCoreError, ClientError
 
 from audiofn.audio import Audio
+from audiofn.storage.polly import PollyRefused, PollyUnavailable, synthesize_speech
 from audiofn.text.sentences import split_sentences
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 
@@ -22,22 +22,6 @@ MAX_CHARS = 2500
 """Polly bills and accepts at most 3000 characters of text per call; stay under it."""
 MIN_RATE, MAX_RATE = 20, 200
 """The prosody rates (in %) that Polly accepts."""
-
-# Worth retrying later, or a deployment problem rather than a problem with this text.
-_UNAVAILABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceFailureException",
-        "ServiceUnavailable",
-        "AccessDeniedException",
-        "UnrecognizedClientException",
-        "InvalidSignatureException",
-        "ExpiredTokenException",
-    }
-)
 
 
 def split_text(text: str, limit: int = MAX_CHARS) -> Iterator[str]:
@@ -97,19 +81,11 @@ class PollyEngine:
             "Engine": "neural" if voice.neural else "standard",
         }
         try:
-            response = self._client.synthesize_speech(**request)
-            with response["AudioStream"] as stream:
-                return bytes(stream.read())
-        except ClientError as error:
-            details = error.response.get("Error", {})
-            code = details.get("Code", "")
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            message = f"Amazon Polly {code}: {details.get('Message', '')}"
-            if code in _UNAVAILABLE_CODES or status >= 500:
-                raise EngineUnavailable(message) from error
-            raise SynthesisError(message) from error
-        except BotoCoreError as error:  # no connection, no credentials, timeouts
-            raise EngineUnavailable(f"Amazon Polly unreachable: {error}") from error
+            return synthesize_speech(self._client, request)
+        except PollyUnavailable as error:
+            raise EngineUnavailable(str(error)) from error
+        except PollyRefused as error:
+            raise SynthesisError(str(error)) from error
 
 
 def _pcm_audio(pcm: bytes) -> Audio:

@@ -75,11 +75,10 @@ def _build(provider: str, settings: EngineSettings) -> TTSEngine:
     if provider == "polly":
         if not settings.polly_enabled:
             raise EngineUnavailable("Amazon Polly is not enabled on this deployment")
-        import boto3
-
+        from audiofn.storage.polly import polly_client
         from audiofn.tts.polly_engine import PollyEngine
 
-        return PollyEngine(lambda: boto3.client("polly", region_name=settings.aws_region))
+        return PollyEngine(lambda: polly_client(settings.aws_region))
     if provider == "openai":
         if not settings.upstream_enabled:
             raise EngineUnavailable("no OpenAI-compatible speech upstream is configured")
