@@ -15,6 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+# The queue URLs moto answers with inside mock_aws (its default account follows).
+MOTO_SQS_ENDPOINT = "https://sqs.us-east-1.amazonaws.com"
 
 
 @pytest.fixture
@@ -93,92 +95,62 @@ def reset_process_caches() -> None:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
-    """moto's mock_aws with the template's bucket, queues and table, and the functions' env."""
+    """moto's mock_aws with the template's buckets, queues and table, provisioned by the local
+    runtime's own code, and the functions' environment as the template sets it."""
+    import boto3
     from moto import mock_aws
+
+    from audiofn_local.environment import merged_function_environment
+    from audiofn_local.provisioning import provision
+    from audiofn_local.resources import build_resolver
+    from audiofn_local.template_model import load_template
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
-        "AUDIOFN_TABLE": "audiofn-test-table",
-        "AUDIOFN_MEDIA_BUCKET": "audiofn-test-media",
-        "AUDIOFN_SPEECH_WAIT_SECONDS": "0",
         "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "audiofn",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AUDIOFN_LOCAL", raising=False)
     with mock_aws():
-        import boto3
-
-        s3 = boto3.client("s3")
-        s3.create_bucket(Bucket="audiofn-test-media")
-        s3.create_bucket(Bucket="audiofn-test-public")
-        monkeypatch.setenv("AUDIOFN_PUBLIC_BUCKET", "audiofn-test-public")
+        template = load_template(ROOT / "template.yaml", environ={})
+        resources = provision(
+            template, boto3.client, endpoint_url=MOTO_SQS_ENDPOINT, region="us-east-1"
+        )
+        for name, value in merged_function_environment(
+            template, build_resolver(template, resources)
+        ).items():
+            monkeypatch.setenv(name, value)
+        # What the tests need otherwise: no waiting for speech inside a request, fixed public
+        # and API addresses, and failed messages visible again at once (not after minutes).
+        monkeypatch.setenv("AUDIOFN_SPEECH_WAIT_SECONDS", "0")
         monkeypatch.setenv("AUDIOFN_PUBLIC_BASE_URL", "https://public.example.test")
         monkeypatch.setenv("AUDIOFN_API_URL", "https://api.example.test")
         sqs = boto3.client("sqs")
-        queues = {}
-        for name in ("speech", "mastering", "inbox", "webhook", "batch", "batch-chunk"):
-            dlq = sqs.create_queue(QueueName=f"audiofn-test-{name}-dlq")["QueueUrl"]
-            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
-                "Attributes"
-            ]["QueueArn"]
-            redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}
-            queues[name] = sqs.create_queue(
-                QueueName=f"audiofn-test-{name}",
-                Attributes={"VisibilityTimeout": "0", "RedrivePolicy": json.dumps(redrive)},
-            )["QueueUrl"]
-            queues[f"{name}_dlq"] = dlq
-        queue = queues["speech"]
-        monkeypatch.setenv("AUDIOFN_SPEECH_QUEUE_URL", queue)
-        monkeypatch.setenv("AUDIOFN_MASTERING_QUEUE_URL", queues["mastering"])
-        monkeypatch.setenv("AUDIOFN_INBOX_QUEUE_URL", queues["inbox"])
-        monkeypatch.setenv("AUDIOFN_WEBHOOK_QUEUE_URL", queues["webhook"])
-        # The inbox bucket notifies its queue of new objects, as the template configures.
-        s3.create_bucket(Bucket="audiofn-test-inbox")
-        monkeypatch.setenv("AUDIOFN_INBOX_BUCKET", "audiofn-test-inbox")
-        inbox_arn = sqs.get_queue_attributes(QueueUrl=queues["inbox"], AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        s3.put_bucket_notification_configuration(
-            Bucket="audiofn-test-inbox",
-            NotificationConfiguration={
-                "QueueConfigurations": [{"QueueArn": inbox_arn, "Events": ["s3:ObjectCreated:*"]}]
-            },
-        )
-        monkeypatch.setenv("AUDIOFN_BATCH_QUEUE_URL", queues["batch"])
-        monkeypatch.setenv("AUDIOFN_BATCH_CHUNK_QUEUE_URL", queues["batch-chunk"])
-        boto3.client("dynamodb").create_table(
-            TableName="audiofn-test-table",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        for queue in resources.queues.values():
+            sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"VisibilityTimeout": "0"})
+        queues = {logical: queue.url for logical, queue in resources.queues.items()}
         reset_process_caches()
         yield SimpleNamespace(
-            queue_url=queue,
-            dlq_url=queues["speech_dlq"],
-            mastering_queue_url=queues["mastering"],
-            batch_queue_url=queues["batch"],
-            batch_dlq_url=queues["batch_dlq"],
-            batch_chunk_queue_url=queues["batch-chunk"],
-            batch_chunk_dlq_url=queues["batch-chunk_dlq"],
-            bucket="audiofn-test-media",
-            public_bucket="audiofn-test-public",
-            inbox_bucket="audiofn-test-inbox",
-            inbox_queue_url=queues["inbox"],
-            inbox_dlq_url=queues["inbox_dlq"],
-            webhook_queue_url=queues["webhook"],
-            webhook_dlq_url=queues["webhook_dlq"],
+            queue_url=queues["SpeechQueue"],
+            dlq_url=queues["SpeechDLQ"],
+            mastering_queue_url=queues["MasteringQueue"],
+            batch_queue_url=queues["BatchQueue"],
+            batch_dlq_url=queues["BatchDLQ"],
+            batch_chunk_queue_url=queues["BatchChunkQueue"],
+            batch_chunk_dlq_url=queues["BatchChunkDLQ"],
+            bucket=resources.buckets["MediaBucket"],
+            public_bucket=resources.buckets["PublicBucket"],
+            inbox_bucket=resources.buckets["InboxBucket"],
+            inbox_queue_url=queues["InboxQueue"],
+            inbox_dlq_url=queues["InboxDLQ"],
+            webhook_queue_url=queues["WebhookQueue"],
+            webhook_dlq_url=queues["WebhookDLQ"],
+            table=resources.tables["AppTable"],
+            resources=resources,
         )
         reset_process_caches()
 

@@ -48,6 +48,9 @@ class CommonSettings(_EnvSettings):
     # when it is empty, AUDIOFN_UPSTREAM_TTS_API_KEY holds the key itself (local runs).
     upstream_tts_api_key_parameter: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_API_KEY_PARAMETER")
     batch_queue_url: str = Field("", alias="AUDIOFN_BATCH_QUEUE_URL")
+    # The template's TaskMaxReceives, which is also the task queues' maxReceiveCount: the last
+    # attempt records the failure on the job.
+    max_receives: int = Field(alias="AUDIOFN_MAX_RECEIVES", ge=1)
 
 
 class ApiSettings(CommonSettings):
@@ -55,12 +58,11 @@ class ApiSettings(CommonSettings):
 
 
 class MasteringSettings(CommonSettings):
-    max_receives: int = Field(3, alias="AUDIOFN_MASTERING_MAX_RECEIVES", ge=1)
+    pass
 
 
 class SpeechSettings(CommonSettings):
-    # Matches the queue's RedrivePolicy: the last attempt records the failure on the job.
-    max_receives: int = Field(3, alias="AUDIOFN_SPEECH_MAX_RECEIVES", ge=1)
+    pass
 
 
 class WebhookSettings(CommonSettings):
@@ -75,6 +77,12 @@ class InboxSettings(CommonSettings):
 
 
 S = TypeVar("S", bound=_EnvSettings)
+
+
+def metrics_namespace() -> str:
+    """The template's Globals set POWERTOOLS_METRICS_NAMESPACE; a handler called without it
+    (a test, a script) gets the same name."""
+    return os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "audiofn"
 
 
 def load_settings(model: type[S]) -> S:
@@ -140,7 +148,7 @@ def reset_settings_cache() -> None:
 
 # Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
 class VoiceSampleSettings(CommonSettings):
-    max_receives: int = Field(3, alias="AUDIOFN_VOICE_SAMPLE_MAX_RECEIVES", ge=1)
+    pass
 
 
 @cache
@@ -149,8 +157,7 @@ def voice_sample_settings() -> VoiceSampleSettings:
 
 
 class TtsJobSettings(CommonSettings):
-    # Matches the TTS job queue's RedrivePolicy: the last attempt records the failure.
-    max_receives: int = Field(3, alias="AUDIOFN_TTS_JOB_MAX_RECEIVES", ge=1)
+    pass
 
 
 @cache
@@ -197,8 +204,6 @@ def sync_speech_settings() -> SyncSpeechSettings:
 
 class BatchSettings(CommonSettings):
     batch_chunk_queue_url: str = Field(alias="AUDIOFN_BATCH_CHUNK_QUEUE_URL")
-    # Matches the queues' RedrivePolicy: the last attempt records the failure on the batch.
-    max_receives: int = Field(3, alias="AUDIOFN_BATCH_MAX_RECEIVES", ge=1)
     chunk_size: int = Field(20, alias="AUDIOFN_BATCH_CHUNK_SIZE", ge=1, le=500)
 
 

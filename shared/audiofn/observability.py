@@ -10,16 +10,15 @@ without it; functions that want subsegments call `tracer()`.
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
+from audiofn.config import metrics_namespace
+
 logger = Logger()
-# The namespace comes from the template's Globals; tests that call a handler directly get the
-# same one.
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "audiofn")
+metrics = Metrics(namespace=metrics_namespace())
 
 
 @cache

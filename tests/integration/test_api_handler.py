@@ -71,7 +71,7 @@ def test_admin_creates_an_organisation(api, lambda_context, aws):
     from audiofn.storage.table import AppTable
 
     admin = "a" * 40
-    store_admin_key(AppTable("audiofn-test-table"), admin)
+    store_admin_key(AppTable(aws.table), admin)
 
     status, body, _ = call(api, lambda_context, load_event("api_create_org.json", admin_key=admin))
     assert status == 201
@@ -142,7 +142,7 @@ def test_other_organisations_see_404(api, lambda_context, org, aws):
     from audiofn.storage.table import AppTable
 
     script = make_script(api, lambda_context, org.api_key)
-    _, other_key = create_org(AppTable("audiofn-test-table"), "Other")
+    _, other_key = create_org(AppTable(aws.table), "Other")
     event = request("GET", f"/script/{script['scriptId']}", other_key)
 
     status, _, _ = call(api, lambda_context, event)

@@ -74,7 +74,7 @@ def test_the_speech_function_synthesises_the_same_text_once(
     from audiofn.models.records import JobRecord
     from audiofn.storage.table import AppTable
 
-    table = AppTable("audiofn-test-table")
+    table = AppTable(aws.table)
     for job_id in ("job-1", "job-2"):
         table.put_job(
             JobRecord(job_id=job_id, org_id=org.org_id, script_id="s", total=1, manifest_key="m")

@@ -84,7 +84,7 @@ def test_text_file_with_front_matter_becomes_a_master_and_a_status(aws, org, run
 def test_sidecar_and_org_defaults_set_what_front_matter_does_not(aws, org, run_pipeline):
     from audiofn.storage.inbox_table import InboxTable
 
-    InboxTable("audiofn-test-table").put_defaults(org.org_id, {"endFormat": "flac"})
+    InboxTable(aws.table).put_defaults(org.org_id, {"endFormat": "flac"})
     drop(aws, org.org_id, "promo.json", json.dumps({"speed": 120}).encode())
     drop(aws, org.org_id, "promo.txt", b"Short and quick.")
 
@@ -110,7 +110,7 @@ def test_markdown_headings_become_sections(aws, org, run_pipeline):
 
     status = read_json(aws, f"orgs/{org.org_id}/outbox/brief/status.json")
     assert status["status"] == "done", status
-    script = AppTable("audiofn-test-table").get_script(org.org_id, status["scriptId"])
+    script = AppTable(aws.table).get_script(org.org_id, status["scriptId"])
     assert [s.name for s in script.sections] == ["headlines", "sport"]
     assert "the map" in script.script_text and "**" not in script.script_text
 
@@ -168,7 +168,7 @@ def test_duplicate_notifications_and_test_events_are_ignored(
 
     run_pipeline()
 
-    scripts = list(AppTable("audiofn-test-table").list_scripts(org.org_id))
+    scripts = list(AppTable(aws.table).list_scripts(org.org_id))
     assert len(scripts) == 1
     status = read_json(aws, f"orgs/{org.org_id}/outbox/once/status.json")
     assert status["status"] == "done"
@@ -181,7 +181,7 @@ def test_get_org_says_where_to_drop_files(aws, org, lambda_context):
 
     assert status == 200
     assert body["inbox"] == {
-        "bucket": "audiofn-test-inbox",
+        "bucket": aws.inbox_bucket,
         "prefix": f"orgs/{org.org_id}/inbox/",
         "outboxPrefix": f"orgs/{org.org_id}/outbox/",
     }

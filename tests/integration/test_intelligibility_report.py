@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 import pytest
@@ -16,7 +17,7 @@ SENTENCE = "Remember to water the tomatoes before the afternoon sun gets too str
 
 
 def speech_event(org_id: str) -> dict:
-    AppTable("audiofn-test-table").put_job(
+    AppTable(os.environ["AUDIOFN_TABLE"]).put_job(
         JobRecord(job_id="job-1", org_id=org_id, script_id="s-1", total=1, manifest_key="m")
     )
     event = load_event("speech_task.json", org_id=org_id, job_id="job-1", script_id="s-1")
@@ -28,7 +29,7 @@ def speech_event(org_id: str) -> dict:
 def report(key: str) -> dict | None:
     s3 = boto3.client("s3")
     try:
-        body = s3.get_object(Bucket="audiofn-test-media", Key=key)["Body"].read()
+        body = s3.get_object(Bucket=os.environ["AUDIOFN_MEDIA_BUCKET"], Key=key)["Body"].read()
     except s3.exceptions.NoSuchKey:
         return None
     return json.loads(body)

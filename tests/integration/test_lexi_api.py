@@ -67,7 +67,7 @@ def test_dictionaries_are_per_organisation(api, lambda_context, org, aws):
     from audiofn.services.orgs import create_org
     from audiofn.storage.table import AppTable
 
-    _, other = create_org(AppTable("audiofn-test-table"), "Other")
+    _, other = create_org(AppTable(aws.table), "Other")
     word = {"word": "Acme", "replacement": "ack me", "lang": "en"}
     call(api, lambda_context, "PUT", "/diction/custom/item", org.api_key, word)
 

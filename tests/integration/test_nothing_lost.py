@@ -5,6 +5,7 @@ DLQ re-drive. Each must end with one output and one set of counters."""
 from __future__ import annotations
 
 import json
+import os
 
 import boto3
 import pytest
@@ -33,7 +34,7 @@ def start_speech(api, lambda_context, org, audience: list[dict] | None = None) -
 def job_of(org, script_id: str):
     from audiofn.storage.table import AppTable
 
-    table = AppTable("audiofn-test-table")
+    table = AppTable(os.environ["AUDIOFN_TABLE"])
     script = table.get_script(org.org_id, script_id)
     return table.get_job(org.org_id, script.latest_speech_job_id)
 
@@ -159,7 +160,7 @@ def test_redriving_a_dlq_delivers_what_the_receiver_missed(aws, lambda_context, 
         delivered.append(json.loads(body)["id"])
         return 200
 
-    table = WebhooksTable("audiofn-test-table")
+    table = WebhooksTable(aws.table)
     table.put_webhook(org.org_id, WebhookRecord(url="https://receiver.test/h", secret="s"))
     event = WebhookEvent(
         org_id=org.org_id, event_id="e1", type="speech.done", created="2026-01-01T00:00:00Z"

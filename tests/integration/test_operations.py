@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -65,7 +66,7 @@ def test_speech_function_reports_renders_characters_audio_seconds_and_cache_hits
     from audiofn.storage.table import AppTable
     from tests.conftest import load_event, load_function
 
-    AppTable("audiofn-test-table").put_job(
+    AppTable(os.environ["AUDIOFN_TABLE"]).put_job(
         JobRecord(job_id="job-1", org_id=org.org_id, script_id="s", total=2, manifest_key="m")
     )
     event = load_event("speech_task.json", org_id=org.org_id, job_id="job-1", script_id="s")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 
 import numpy as np
 import pytest
@@ -66,7 +67,7 @@ def send(realtime, lambda_context, cid: str, body: str | bytes) -> dict:
 def state_item(cid: str) -> dict | None:
     import boto3
 
-    table = boto3.resource("dynamodb").Table("audiofn-test-table")
+    table = boto3.resource("dynamodb").Table(os.environ["AUDIOFN_TABLE"])
     return table.get_item(Key={"pk": f"REALTIME#{cid}", "sk": "STATE"}).get("Item")
 
 
@@ -134,7 +135,7 @@ def test_protocol_errors_are_posted_and_close_the_connection(realtime, org, lamb
 def test_a_stale_writer_loses(aws):
     from audiofn.storage.realtime_connections import RealtimeConnections, StaleConnectionState
 
-    store = RealtimeConnections("audiofn-test-table", aws.bucket)
+    store = RealtimeConnections(aws.table, aws.bucket)
     audio = np.ones(160, np.float32)
     store.save("c", org_id="o", model="m", snapshot={}, audio=audio, expected_version=None)
     store.save("c", org_id="o", model="m", snapshot={}, audio=audio, expected_version=1)

@@ -4,6 +4,7 @@ engines, Whisper listening to the result)."""
 from __future__ import annotations
 
 import io
+import os
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -42,7 +43,9 @@ def speak(api, lambda_context, org, drain, text, **speech):
     audio = {}
     for name, url in urls.items():
         key = unquote(urlparse(url).path.split("/", 2)[2])
-        data = boto3.client("s3").get_object(Bucket="audiofn-test-media", Key=key)["Body"]
+        data = boto3.client("s3").get_object(Bucket=os.environ["AUDIOFN_MEDIA_BUCKET"], Key=key)[
+            "Body"
+        ]
         audio[name] = decode(io.BytesIO(data.read()).getvalue())
     return audio
 

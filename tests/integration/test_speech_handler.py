@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def job(org):
-    table = AppTable("audiofn-test-table")
+    table = AppTable(os.environ["AUDIOFN_TABLE"])
     record = JobRecord(
         job_id="job-1", org_id=org.org_id, script_id="script-1", total=2, manifest_key="m.json"
     )
@@ -40,12 +41,12 @@ def test_a_redelivered_task_is_counted_once(org, job, lambda_context):
     # When the same message is delivered twice
     first = speech.lambda_handler(event, lambda_context)
     key = json.loads(event["Records"][0]["body"])["output_key"]
-    head = boto3.client("s3").head_object(Bucket="audiofn-test-media", Key=key)
+    head = boto3.client("s3").head_object(Bucket=os.environ["AUDIOFN_MEDIA_BUCKET"], Key=key)
     second = speech.lambda_handler(event, lambda_context)
 
     # Then both succeed, the file was written once, and progress counts one task
     assert first["batchItemFailures"] == [] and second["batchItemFailures"] == []
-    again = boto3.client("s3").head_object(Bucket="audiofn-test-media", Key=key)
+    again = boto3.client("s3").head_object(Bucket=os.environ["AUDIOFN_MEDIA_BUCKET"], Key=key)
     assert again["ETag"] == head["ETag"]
     assert table.get_job(org.org_id, "job-1").done == 1
 

@@ -25,23 +25,9 @@ JOBS = "/api/v1/jobs"
 @pytest.fixture
 def tts(aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     """The template's TtsJobQueue (with its DLQ) and the webhook queue, in moto."""
-    import boto3
-
-    sqs = boto3.client("sqs")
-    dlq = sqs.create_queue(QueueName="audiofn-test-tts-job-dlq")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue = sqs.create_queue(
-        QueueName="audiofn-test-tts-job",
-        Attributes={
-            "VisibilityTimeout": "0",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 3}),
-        },
-    )["QueueUrl"]
-    webhooks = sqs.create_queue(QueueName="audiofn-test-webhooks")["QueueUrl"]
-    monkeypatch.setenv("AUDIOFN_TTS_JOB_QUEUE_URL", queue)
-    monkeypatch.setenv("AUDIOFN_WEBHOOK_QUEUE_URL", webhooks)
+    queue = aws.resources.queues["TtsJobQueue"].url
+    dlq = aws.resources.queues["TtsJobDLQ"].url
+    webhooks = aws.webhook_queue_url
     reset_process_caches()
     yield SimpleNamespace(queue_url=queue, dlq_url=dlq, webhook_queue_url=webhooks)
     reset_process_caches()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -264,7 +265,7 @@ def test_good_sample_becomes_a_voice_that_speaks(  # type: ignore[no-untyped-def
     from audiofn.services.orgs import create_org
     from audiofn.storage.table import AppTable
 
-    _, other_key = create_org(AppTable("audiofn-test-table"), "Other")
+    _, other_key = create_org(AppTable(os.environ["AUDIOFN_TABLE"]), "Other")
     status, other = call_api(
         api, lambda_context, "GET", f"{V}/voice-profiles", other_key, query={"voice_type": "CUSTOM"}
     )
