@@ -52,7 +52,7 @@ bench: $(VENV)/.dev-installed
 fuzz: $(VENV)/.dev-installed
 	AUDIOFN_FUZZ_EXAMPLES=$${AUDIOFN_FUZZ_EXAMPLES:-200} $(PY) -m pytest tests/e2e/test_api_fuzz.py -p no:cacheprovider
 
-## make lint: ruff (lint + format check) and mypy
+## make lint: ruff (lint + format check) and mypy over shared/, local/, functions/, tests/ and bench/
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -293,7 +293,7 @@ def main() -> None:
         "AUDIOFN_LOCAL_CONCURRENCY_BatchFunction": "2",  # one chunk worker per core
         "AUDIOFN_BATCH_CHUNK_SIZE": "25",
     }
-    with start_runtime(data_dir, cwd=ROOT, **env) as runtime:
+    with start_runtime(data_dir, cwd=ROOT, **env) as runtime:  # type: ignore[arg-type]
         org_id = httpx.get(
             f"{runtime.url}/org", headers={"x-api-key": runtime.api_key}, timeout=30
         ).json()["orgId"]

@@ -62,7 +62,10 @@ def stream_timings(client: openai.OpenAI, text: str, fmt: str) -> tuple[float, f
     first, size = None, 0
     for part in request_texts(text):
         with client.audio.speech.with_streaming_response.create(
-            model="tts-1", voice="alloy", input=part, response_format=fmt
+            model="tts-1",
+            voice="alloy",
+            input=part,
+            response_format=fmt,  # type: ignore[arg-type]
         ) as response:
             for chunk in response.iter_bytes():
                 if first is None:

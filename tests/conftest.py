@@ -196,7 +196,7 @@ def drain_queue(
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    responses = []
+    responses = []  # type: ignore[var-annotated]
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url, MaxNumberOfMessages=4, AttributeNames=["All"]

@@ -28,7 +28,7 @@ class BadSample:
 
 
 @cache
-def _speech(text: str = SPOKEN_TEXT, voice: str = "joe"):  # type: ignore[no-untyped-def]
+def _speech(text: str = SPOKEN_TEXT, voice: str = "joe"):
     from audiofn.tts import catalogue
     from audiofn.tts.registry import EngineSettings, synthesize
 

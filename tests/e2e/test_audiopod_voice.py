@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
-def client(runtime):  # type: ignore[no-untyped-def]
+def client(runtime):
     from audiopod import Client
 
     minted = httpx.post(
@@ -27,7 +27,7 @@ def client(runtime):  # type: ignore[no-untyped-def]
         yield client
 
 
-def test_custom_voice_lifecycle(client, transcriber, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_custom_voice_lifecycle(client, transcriber, tmp_path) -> None:
     listed = client.voice.list_voices()
     assert any(v["voice_id"] == "joe" for v in listed["voices"])
 
@@ -64,7 +64,7 @@ def test_custom_voice_lifecycle(client, transcriber, tmp_path) -> None:  # type:
     assert missing.value.status_code == 404
 
 
-def test_bad_sample_fails_with_its_reason(client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_sample_fails_with_its_reason(client, tmp_path) -> None:
     from audiopod.exceptions import AudioPodError
 
     clipped = next(s for s in bad_corpus() if s.name == "clipped")

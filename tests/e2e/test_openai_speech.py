@@ -151,11 +151,11 @@ def test_sse_stream_carries_deltas_then_done(runtime):
 def test_errors_are_openai_errors(client, runtime):
     with pytest.raises(openai.BadRequestError) as error:
         client.audio.speech.create(model="tts-1", voice="alloy", input="x" * 4097)
-    assert error.value.body["param"] == "input" and "4096" in error.value.body["message"]
+    assert error.value.body["param"] == "input" and "4096" in error.value.body["message"]  # type: ignore[index]
 
     with pytest.raises(openai.BadRequestError) as error:
         client.audio.speech.create(model="tts-1", voice="nobody", input="Hi")
-    assert error.value.body["param"] == "voice"
+    assert error.value.body["param"] == "voice"  # type: ignore[index]
 
     stranger = openai.OpenAI(api_key="wrong", base_url=f"{runtime.url}/v1")
     with pytest.raises(openai.AuthenticationError):
@@ -178,7 +178,7 @@ def test_a_client_that_leaves_stops_the_synthesis(client, runtime):
         next(response.iter_bytes())  # then leave
 
     deadline = time.monotonic() + 20
-    stopped = []
+    stopped = []  # type: ignore[var-annotated]
     while time.monotonic() < deadline and not stopped:
         time.sleep(0.5)
         stopped = [

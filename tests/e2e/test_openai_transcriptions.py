@@ -65,10 +65,10 @@ def test_errors_have_openais_shape(client, runtime, speech):
     wav, _ = speech
     with wav.open("rb") as f, pytest.raises(openai.BadRequestError) as raised:
         client.audio.transcriptions.create(model="no-such-model", file=f)
-    assert raised.value.body["param"] == "model"
+    assert raised.value.body["param"] == "model"  # type: ignore[index]
     with pytest.raises(openai.BadRequestError) as raised:
         client.audio.transcriptions.create(model="whisper-1", file=("a.wav", b"not audio"))
-    assert raised.value.body["param"] == "file"
+    assert raised.value.body["param"] == "file"  # type: ignore[index]
     bad = openai.OpenAI(api_key="x" * 40, base_url=f"{runtime.url}/v1")
     with wav.open("rb") as f, pytest.raises(openai.AuthenticationError):
         bad.audio.transcriptions.create(model="whisper-1", file=f)

@@ -383,7 +383,7 @@ def test_a_thousand_listeners_from_one_sqs_message_with_five_percent_poison_rows
     for index in range(1000):
         if index % 20 == 7:
             poison.add(index)
-            audience.append(poison_kinds[len(poison) % len(poison_kinds)])
+            audience.append(poison_kinds[len(poison) % len(poison_kinds)])  # type: ignore[arg-type]
         else:
             audience.append({"name": f"Listener {index}"})
     # When one message on the batch queue starts it (the event-triggered road)

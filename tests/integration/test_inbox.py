@@ -111,8 +111,8 @@ def test_markdown_headings_become_sections(aws, org, run_pipeline):
     status = read_json(aws, f"orgs/{org.org_id}/outbox/brief/status.json")
     assert status["status"] == "done", status
     script = AppTable(aws.table).get_script(org.org_id, status["scriptId"])
-    assert [s.name for s in script.sections] == ["headlines", "sport"]
-    assert "the map" in script.script_text and "**" not in script.script_text
+    assert [s.name for s in script.sections] == ["headlines", "sport"]  # type: ignore[union-attr]
+    assert "the map" in script.script_text and "**" not in script.script_text  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

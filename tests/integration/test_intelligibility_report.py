@@ -42,7 +42,7 @@ def test_speech_files_carry_their_word_error_rate_when_asked(org, lambda_context
     load_function("speech").lambda_handler(event, lambda_context)
     key = json.loads(event["Records"][0]["body"])["output_key"]
 
-    score = report(key.removesuffix(".wav") + ".report.json")["intelligibility"]
+    score = report(key.removesuffix(".wav") + ".report.json")["intelligibility"]  # type: ignore[index]
     assert score["wer"] < 0.1 and "tomatoes" in score["transcript"].lower()
     assert score["model"] == "faster-whisper/tiny.en"
 

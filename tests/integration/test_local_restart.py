@@ -116,7 +116,7 @@ def test_a_clean_restart_keeps_orgs_keys_scripts_speech_and_masters(tmp_path: Pa
     audience = [{"name": "Ada"}, {"name": "Grace"}, {"name": "Linus"}]
 
     # Given a runtime where an organisation, a second key, scripts and speech were made
-    with start_runtime(data_dir, cwd=ROOT, **keys) as first:
+    with start_runtime(data_dir, cwd=ROOT, **keys) as first:  # type: ignore[arg-type]
         admin = {"Authorization": f"Bearer {first.admin_key}"}
         org = call(first, "POST", "/admin/orgs", headers=admin, json={"name": "Acme"}, expect=201)
         org = org.json()
@@ -161,7 +161,7 @@ def test_a_clean_restart_keeps_orgs_keys_scripts_speech_and_masters(tmp_path: Pa
     assert stop_seconds < 5, f"SIGTERM took {stop_seconds:.1f} s"
 
     # Then the next start on the same data directory has all of it
-    with start_runtime(data_dir, cwd=ROOT, **keys) as second:
+    with start_runtime(data_dir, cwd=ROOT, **keys) as second:  # type: ignore[arg-type]
         assert "restored" in second.log_path.read_text()
         # the old organisation key and the minted one authenticate, as the same org
         for key in (org_key, minted["apiKey"]):
@@ -348,7 +348,7 @@ def test_a_crash_mid_job_loses_only_work_in_progress(tmp_path: Path, workload: W
     env = {**keys, **workload.env}
 
     # Given a job that has started but not finished
-    with start_runtime(data_dir, cwd=ROOT, **env) as first:
+    with start_runtime(data_dir, cwd=ROOT, **env) as first:  # type: ignore[arg-type]
         handle = workload.start(first, first.api_key)
         done, total = wait_until(
             lambda: (p := workload.progress(first, handle))[0] >= 2 and p,
@@ -362,5 +362,5 @@ def test_a_crash_mid_job_loses_only_work_in_progress(tmp_path: Path, workload: W
     assert done < total, f"the {workload.name} job finished before the crash; make it longer"
 
     # Then after a restart the job finishes: every output exactly once
-    with start_runtime(data_dir, cwd=ROOT, **env) as second:
+    with start_runtime(data_dir, cwd=ROOT, **env) as second:  # type: ignore[arg-type]
         workload.verify(second, second.api_key, handle)

@@ -79,7 +79,7 @@ def test_connect_checks_the_key_and_the_model(realtime, org, lambda_context):
 
     assert connect(realtime, lambda_context, "c-ok", org.api_key)["statusCode"] == 200
     item = state_item("c-ok")
-    assert item["org_id"] == org.org_id and item["version"] == 1
+    assert item["org_id"] == org.org_id and item["version"] == 1  # type: ignore[index]
 
 
 def test_a_stream_is_transcribed_across_invocations(realtime, org, lambda_context, tmp_path):
@@ -101,7 +101,7 @@ def test_a_stream_is_transcribed_across_invocations(realtime, org, lambda_contex
     versions = []
     for offset in range(0, len(pcm), 6400):
         send(realtime, lambda_context, cid, pcm[offset : offset + 6400])
-        versions.append(int(state_item(cid)["version"]))
+        versions.append(int(state_item(cid)["version"]))  # type: ignore[index]
     send(realtime, lambda_context, cid, json.dumps({"done": True}))
 
     # Then each call saved a new version, the final transcript says the sentence, and the

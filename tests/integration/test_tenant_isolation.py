@@ -294,7 +294,7 @@ PATH_CASES: dict[tuple[str, str], Case] = {
 # Routes that name A's object in the query or the body (the OpenAPI document does not list
 # these parameters, so this list is kept by hand next to the path matrix).
 OTHER_ID_CASES: dict[str, Case] = {
-    name: Case("GET", lambda i, p=path: p, query=lambda i: {"scriptId": i["script"]})
+    name: Case("GET", lambda i, p=path: p, query=lambda i: {"scriptId": i["script"]})  # type: ignore[misc]
     for name, path in {
         "GET /speech": "/speech",
         "GET /file/speech": "/file/speech",
@@ -394,7 +394,7 @@ def test_every_route_with_an_id_in_its_path_is_in_the_matrix(world: World) -> No
 
 @pytest.mark.parametrize(
     "route",
-    sorted(PATH_CASES, key=str) + sorted(OTHER_ID_CASES),
+    sorted(PATH_CASES, key=str) + sorted(OTHER_ID_CASES),  # type: ignore[arg-type]
     ids=lambda r: " ".join(r) if isinstance(r, tuple) else r,
 )
 def test_org_b_naming_an_object_of_org_a_gets_what_an_unknown_id_gets(

@@ -472,7 +472,7 @@ def test_a_job_whose_mp3_was_stored_before_a_crash_is_only_marked_ready(
     response = function.lambda_handler(task_event(org.org_id, 1), lambda_context)
 
     assert response["batchItemFailures"] == []
-    assert table.get_job(org.org_id, 1).status == "ready"
+    assert table.get_job(org.org_id, 1).status == "ready"  # type: ignore[union-attr]
 
 
 def test_a_permanent_failure_fails_the_job_at_once_and_tells_the_webhook(
@@ -499,7 +499,7 @@ def test_a_permanent_failure_fails_the_job_at_once_and_tells_the_webhook(
 
     assert [r["batchItemFailures"] for r in responses] == [[]]  # not retried
     job = table.get_job(org.org_id, 1)
-    assert job.status == "failed" and "no-such-voice" in (job.reason or "")
+    assert job.status == "failed" and "no-such-voice" in (job.reason or "")  # type: ignore[union-attr]
     status, body = call(api, lambda_context, "GET", f"{JOBS}/1/", org.api_key)
     assert body["data"]["status"] == "failed" and "no-such-voice" in body["data"]["reason"]
     events = boto3.client("sqs").receive_message(QueueUrl=tts.webhook_queue_url)["Messages"]
@@ -527,7 +527,7 @@ def test_a_message_that_keeps_failing_fails_the_job_and_lands_in_the_dlq(
 
     assert len(responses) == 3 and all(len(r["batchItemFailures"]) == 1 for r in responses)
     job = TtsJobsTable(os.environ["AUDIOFN_TABLE"]).get_job(org.org_id, 1)
-    assert job.status == "failed" and "gave up after 3 tries" in (job.reason or "")
+    assert job.status == "failed" and "gave up after 3 tries" in (job.reason or "")  # type: ignore[union-attr]
     dead = boto3.client("sqs").receive_message(QueueUrl=tts.dlq_url)["Messages"]
     assert json.loads(dead[0]["Body"]) == {"org_id": org.org_id, "job_id": 1}
 

@@ -104,7 +104,7 @@ def process(voice_aws: SimpleNamespace, lambda_context: SimpleNamespace) -> Call
     return run
 
 
-def test_listing_shows_builtins_with_the_seed_shape(api, lambda_context, org) -> None:  # type: ignore[no-untyped-def]
+def test_listing_shows_builtins_with_the_seed_shape(api, lambda_context, org) -> None:
     status, body = call_api(
         api,
         lambda_context,
@@ -136,7 +136,7 @@ def test_listing_shows_builtins_with_the_seed_shape(api, lambda_context, org) ->
 )
 def test_bad_list_parameters_are_400_naming_the_field(
     api, lambda_context, org, query, field
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     status, body = call_api(
         api, lambda_context, "GET", f"{V}/voice-profiles", org.api_key, query=query
     )
@@ -144,7 +144,7 @@ def test_bad_list_parameters_are_400_naming_the_field(
     assert body["field"] == field and field in body["message"]
 
 
-def test_status_update_delete_errors(api, lambda_context, org) -> None:  # type: ignore[no-untyped-def]
+def test_status_update_delete_errors(api, lambda_context, org) -> None:
     status, body = call_api(api, lambda_context, "GET", f"{V}/voices/joe/status", org.api_key)
     assert status == 200 and body["training_status"] == "completed"
     status, body = call_api(api, lambda_context, "GET", f"{V}/voices/999999999/status", org.api_key)
@@ -161,7 +161,7 @@ def test_status_update_delete_errors(api, lambda_context, org) -> None:  # type:
     assert status == 403
 
 
-def test_upload_errors_are_400(api, lambda_context, org) -> None:  # type: ignore[no-untyped-def]
+def test_upload_errors_are_400(api, lambda_context, org) -> None:
     status, body = post_form(
         api, lambda_context, f"{V}/voice-profiles", org.api_key, {"name": "x"}, []
     )
@@ -196,7 +196,7 @@ def test_upload_errors_are_400(api, lambda_context, org) -> None:  # type: ignor
 
 
 @pytest.mark.slow
-def test_bad_corpus_fails_each_profile_with_its_reason(api, lambda_context, org, process) -> None:  # type: ignore[no-untyped-def]
+def test_bad_corpus_fails_each_profile_with_its_reason(api, lambda_context, org, process) -> None:
     created = {}
     for sample in bad_corpus():
         status, body = post_form(
@@ -221,7 +221,7 @@ def test_bad_corpus_fails_each_profile_with_its_reason(api, lambda_context, org,
 
 
 @pytest.mark.slow
-def test_good_sample_becomes_a_voice_that_speaks(  # type: ignore[no-untyped-def]
+def test_good_sample_becomes_a_voice_that_speaks(
     api, lambda_context, org, process, voice_aws
 ) -> None:
     import boto3
@@ -338,7 +338,7 @@ def test_good_sample_becomes_a_voice_that_speaks(  # type: ignore[no-untyped-def
     assert status == 404
 
 
-def test_collections(api, lambda_context, org) -> None:  # type: ignore[no-untyped-def]
+def test_collections(api, lambda_context, org) -> None:
     status, created = call_api(
         api,
         lambda_context,
@@ -375,7 +375,7 @@ def test_collections(api, lambda_context, org) -> None:  # type: ignore[no-untyp
     assert status == 400 and body["field"] == "name"
 
 
-def test_analytics_parameters(api, lambda_context, org) -> None:  # type: ignore[no-untyped-def]
+def test_analytics_parameters(api, lambda_context, org) -> None:
     status, body = call_api(
         api, lambda_context, "GET", f"{V}/analytics/usage", org.api_key, query={"period": "2w"}
     )

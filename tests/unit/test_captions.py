@@ -168,7 +168,7 @@ def test_caption_times_match_the_speech_in_the_final_mix() -> None:
     # When the sections are mastered over a bed and captioned from the report's timeline
     result = master(sections, render_template("corporate"), "podcast", keep_tracks=True)
     timeline = result.report.timeline
-    cues = captions_for_master(section_words, [span.start for span in timeline])
+    cues = captions_for_master(section_words, [span.start for span in timeline])  # type: ignore[arg-type]
     assert to_webvtt(cues).startswith("WEBVTT") and len(cues) >= 3
     assert result.voice is not None
 
@@ -184,7 +184,9 @@ def test_caption_times_match_the_speech_in_the_final_mix() -> None:
     # captions place them
     heard = transcriber.transcribe(result.audio, word_timestamps=True).words
     placed = [
-        w for section in place_words(section_words, [s.start for s in timeline]) for w in section
+        w
+        for section in place_words(section_words, [s.start for s in timeline])  # type: ignore[arg-type]
+        for w in section
     ]
     offsets = []
     for word in placed:

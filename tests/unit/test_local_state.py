@@ -651,11 +651,11 @@ def test_classify_tells_reads_from_writes():
     assert classify(partiql, "us-east-1") is None
 
     sqs = {"AUTHORIZATION": sigv4("sqs")}
-    visibility = environ("POST", "/", X_AMZ_TARGET="AmazonSQS.ChangeMessageVisibility", **sqs)
+    visibility = environ("POST", "/", X_AMZ_TARGET="AmazonSQS.ChangeMessageVisibility", **sqs)  # type: ignore[arg-type]
     assert classify(visibility, "us-east-1") is None
-    receive = classify(environ("POST", "/", X_AMZ_TARGET="AmazonSQS.ReceiveMessage", **sqs), "x")
+    receive = classify(environ("POST", "/", X_AMZ_TARGET="AmazonSQS.ReceiveMessage", **sqs), "x")  # type: ignore[arg-type]
     assert receive is not None and receive.concurrent
-    create = classify(environ("POST", "/", X_AMZ_TARGET="AmazonSQS.CreateQueue", **sqs), "x")
+    create = classify(environ("POST", "/", X_AMZ_TARGET="AmazonSQS.CreateQueue", **sqs), "x")  # type: ignore[arg-type]
     assert create is not None and create.queue_settings
     reset = classify(environ("POST", "/moto-api/reset"), "us-east-1")
     assert reset is not None and reset.everything
@@ -669,7 +669,7 @@ def test_a_write_that_cannot_be_saved_is_refused_and_its_retry_is_saved(tmp_path
         assert aws.state is not None
         store = aws.state.store
         real_put_entry = store.put_entry
-        failures = []
+        failures = []  # type: ignore[var-annotated]
 
         def put_entry_failing_once(*args: Any) -> None:
             if not failures:

@@ -179,7 +179,7 @@ def _decode_any(data: bytes) -> tuple[int, int]:
     """(frames, sample rate) through FFmpeg, which reads every format here."""
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.audio[0]
-        frames = sum(frame.samples for frame in container.decode(stream))
+        frames = sum(frame.samples for frame in container.decode(stream))  # type: ignore[misc, union-attr]
         return frames, stream.rate
 
 

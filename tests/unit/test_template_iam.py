@@ -61,7 +61,7 @@ class LineStr(str):
 
 
 class LineLoader(TemplateLoader):
-    def construct_scalar(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+    def construct_scalar(self, node: yaml.ScalarNode) -> Any:
         value = super().construct_scalar(node)
         if isinstance(value, str):
             marked = LineStr(value)

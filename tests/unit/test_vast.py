@@ -73,7 +73,7 @@ def test_audio_inline_ad_content() -> None:
     creative = inline.find("v:Creatives/v:Creative", NS)
     assert creative is not None
     assert creative.find("v:UniversalAdId", NS) is not None
-    assert creative.find("v:UniversalAdId", NS).get("idRegistry") == "audiofn"  # type: ignore[union-attr]
+    assert creative.find("v:UniversalAdId", NS).get("idRegistry") == "audiofn"
     linear = creative.find("v:Linear", NS)
     assert linear is not None
     assert linear.findtext("v:Duration", namespaces=NS) == "00:00:31.002"

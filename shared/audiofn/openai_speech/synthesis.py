@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -125,8 +125,9 @@ def iter_audio(
 
 def iter_encoded(
     plan: SpeechPlan, settings: EngineSettings, progress: SpeechProgress | None = None
-) -> Iterator[bytes]:
-    """The response body in ``plan.response_format``, chunk by chunk."""
+) -> Generator[bytes, None, None]:
+    """The response body in ``plan.response_format``, chunk by chunk (closing the generator
+    stops the synthesis after the piece being spoken)."""
     progress = progress if progress is not None else SpeechProgress(len(plan.pieces))
     encoder = stream_encoder(plan.response_format, plan.sample_rate)
     try:
