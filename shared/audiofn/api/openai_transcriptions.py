@@ -9,9 +9,6 @@ exception classes.
 from __future__ import annotations
 
 import base64
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -20,6 +17,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from pydantic import ValidationError
 
 from audiofn.api.errors import describe_validation_errors
+from audiofn.api.forms import UnreadableForm, read_multipart
 from audiofn.errors import AudiofnError
 from audiofn.observability import logger
 
@@ -51,25 +49,12 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, list[str]], di
     """multipart/form-data to (fields, files); files map a name to (filename, bytes)."""
     if not content_type.lower().startswith("multipart/form-data"):
         raise FormError("the request must be multipart/form-data with a 'file' part", "file")
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    if not message.is_multipart():
-        raise FormError("the multipart body could not be read", "file")
-    fields: dict[str, list[str]] = {}
-    files: dict[str, Any] = {}
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        filename = part.get_filename()
-        if filename is not None:
-            files[name] = (filename, data)
-        else:
-            fields.setdefault(name, []).append(data.decode("utf-8", "replace"))
+    try:
+        fields, parts = read_multipart(content_type, body)
+    except UnreadableForm as error:
+        raise FormError(str(error), "file") from error
+    # One file per name (the last one wins, as in a form).
+    files: dict[str, Any] = {name: found[-1] for name, found in parts.items()}
     return fields, files
 
 

@@ -4,9 +4,6 @@ previews, collections, generation jobs and usage analytics. Routing and parsing 
 from __future__ import annotations
 
 import base64
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
@@ -16,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from audiofn.api.deps import org_id, query, services
 from audiofn.api.errors import json_response
+from audiofn.api.forms import UnreadableForm, read_multipart
 from audiofn.config import api_settings
 from audiofn.errors import InvalidInput
 from audiofn.models.voices import (
@@ -86,25 +84,14 @@ def read_form() -> FormData:
             "send the request as multipart/form-data (or application/x-www-form-urlencoded)",
             field="content-type",
         )
-    message = BytesParser(policy=HTTP).parsebytes(
-        f"Content-Type: {content_type}\r\n\r\n".encode() + body
-    )
-    if not message.is_multipart():
-        raise InvalidInput("the multipart body could not be parsed", field="content-type")
-    fields = {}
-    files: dict[str, list[voices.UploadedSample]] = {}
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        data = payload if isinstance(payload, bytes) else b""
-        filename = part.get_filename()
-        if filename is not None:
-            files.setdefault(name, []).append(voices.UploadedSample(filename, data))
-        else:
-            fields.setdefault(name, []).append(data.decode("utf-8", "replace"))
+    try:
+        fields, parts = read_multipart(content_type, body)
+    except UnreadableForm as error:
+        raise InvalidInput(str(error), field="content-type") from error
+    files = {
+        name: [voices.UploadedSample(filename, data) for filename, data in found]
+        for name, found in parts.items()
+    }
     return FormData(fields, files)
 
 
