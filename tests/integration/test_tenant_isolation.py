@@ -145,7 +145,10 @@ class World:
 
 @pytest.fixture
 def world(
-    aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, lambda_context: SimpleNamespace
+    aws: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    lambda_context: SimpleNamespace,
+    public_names: None,
 ) -> World:
     import boto3
 
