@@ -85,9 +85,11 @@ def reset_process_caches() -> None:
     from audiofn.api import deps
     from audiofn.config import reset_settings_cache
     from audiofn.storage.aws import reset_clients
+    from audiofn.storage.signing_keys import reset_signing_keys
 
     reset_settings_cache()
     reset_clients()
+    reset_signing_keys()
     deps.services.cache_clear()
 
 
