@@ -7,6 +7,7 @@ Layout:
   ORG#<org>        JOB#<id>          a speech or mastering job and its progress
   ORG#<org>        LEXI#<lang>#<specialization>#<word>   a custom dictionary word
   KEYHASH#<sha256> KEYHASH           key lookup: hash -> org (or admin)
+  ADMINKEY         CURRENT           the hash of the one valid admin key
   TRACK#<token>    COUNTS            VAST impression and quartile counts of a public file
   TRACK#<token>    SEEN#<event>#<client>  when a client last sent that beacon (deduplication)
 """
@@ -54,7 +55,25 @@ class AppTable:
         return OrgRecord.model_validate(_strip(item)) if item else None
 
     # ------------------------------------------------------------ keys
-    def put_key(self, key_hash: str, record: ApiKeyRecord) -> None:
+    def put_key(self, key_hash: str, record: ApiKeyRecord) -> bool:
+        """Store a key; False (nothing stored) when the organisation has a key with its id."""
+        if record.org_id != ADMIN:
+            from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
+            try:
+                self._table.put_item(
+                    Item={
+                        "pk": _org_pk(record.org_id),
+                        "sk": f"KEY#{record.key_id}",
+                        "key_hash": key_hash,
+                        **record.model_dump(),
+                    },
+                    ConditionExpression="attribute_not_exists(sk)",
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return False
+                raise
         self._table.put_item(
             Item={
                 "pk": f"KEYHASH#{key_hash}",
@@ -63,15 +82,16 @@ class AppTable:
                 "key_id": record.key_id,
             }
         )
-        if record.org_id != ADMIN:
-            self._table.put_item(
-                Item={
-                    "pk": _org_pk(record.org_id),
-                    "sk": f"KEY#{record.key_id}",
-                    "key_hash": key_hash,
-                    **record.model_dump(),
-                }
-            )
+        return True
+
+    def replace_admin_key(self, key_hash: str, record: ApiKeyRecord) -> None:
+        """The admin key is one key: storing a new one removes the one before it."""
+        pointer = {"pk": "ADMINKEY", "sk": "CURRENT"}
+        previous = self._table.get_item(Key=pointer, ConsistentRead=True).get("Item")
+        self.put_key(key_hash, record)
+        self._table.put_item(Item={**pointer, "key_hash": key_hash})
+        if previous and previous["key_hash"] != key_hash:
+            self._table.delete_item(Key={"pk": f"KEYHASH#{previous['key_hash']}", "sk": "KEYHASH"})
 
     def find_key(self, key_hash: str) -> tuple[str, str] | None:
         """(org_id, key_id) for a key hash, or None."""
