@@ -324,6 +324,7 @@ def test_writes_after_the_check_or_after_delete_are_removed_on_arrival(
         org.api_key,
         query={"filename": "bed.wav"},
     )
+    assert status == 200
     url, key = body["fileUploadUrl"], f"orgs/{org.org_id}/media/{body['mediaId']}.upload"
     assert requests.put(url, data=tone_wav(), headers={"Content-Type": "audio/mpeg"}).ok
     arrive(media_check, lambda_context, aws, key)
