@@ -35,7 +35,7 @@ def _wait(sock: socket.socket, deadline: float, *, write: bool = False) -> None:
         raise PostFailed("deadline passed")
 
 
-def _connect(target: Target, deadline: float) -> socket.socket:
+def _connect(target: Target, deadline: float, context: ssl.SSLContext | None) -> socket.socket:
     left = deadline - time.monotonic()
     if left <= 0:
         raise PostFailed("deadline passed")
@@ -43,7 +43,7 @@ def _connect(target: Target, deadline: float) -> socket.socket:
     raw.setblocking(False)
     if target.scheme != "https":
         return raw
-    context = ssl.create_default_context()
+    context = context or ssl.create_default_context()
     tls = context.wrap_socket(raw, server_hostname=target.host, do_handshake_on_connect=False)
     while True:
         try:
@@ -84,9 +84,13 @@ def post_with_deadline(
     body: bytes,
     headers: dict[str, str],
     deadline_seconds: float,
+    *,
     max_response_bytes: int = 4096,
+    context: ssl.SSLContext | None = None,
 ) -> int:
-    """POST `body` to the checked target and return the status code; PostFailed otherwise."""
+    """POST `body` to the checked target and return the status code; PostFailed otherwise.
+    TLS verifies the certificate against the target's host name (`context`: the system's
+    trust store unless given)."""
     deadline = time.monotonic() + deadline_seconds
     connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=max_response_bytes)
     request = h11.Request(
@@ -100,7 +104,7 @@ def post_with_deadline(
         ],
     )
     try:
-        sock = _connect(target, deadline)
+        sock = _connect(target, deadline, context)
     except (OSError, ssl.SSLError) as exc:
         raise PostFailed(f"{type(exc).__name__}: {exc}") from exc
     try:

@@ -68,7 +68,7 @@ def http_post(url: str, body: str, headers: dict[str, str]) -> int:
     try:
         target = outbound_policy().check(url)
         return post_with_deadline(
-            target, body.encode(), headers, DEADLINE_SECONDS, MAX_RESPONSE_BYTES
+            target, body.encode(), headers, DEADLINE_SECONDS, max_response_bytes=MAX_RESPONSE_BYTES
         )
     except (OutboundRefused, PostFailed) as exc:
         raise DeliveryFailed(f"{url}: {exc}") from exc

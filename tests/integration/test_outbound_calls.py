@@ -222,3 +222,55 @@ def test_the_speech_upstream_meets_the_same_rule():
         with pytest.raises(SynthesisError, match="public address"):
             engine.synthesize("Hello", voice)
         engine.close()
+
+
+# --- TLS to the pinned address ---------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_receiver(tmp_path) -> Iterator[tuple[int, object]]:
+    """An https receiver on loopback with a certificate for `receiver.test` only."""
+    import http.server
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=receiver.test", "-addext", "subjectAltName=DNS:receiver.test",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204 if self.headers["Host"].startswith("receiver.test:") else 400)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client_context = ssl.create_default_context(cafile=str(cert))
+    yield server.server_address[1], client_context
+    server.shutdown()
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_name(tls_receiver):
+    from audiofn.bounded_post import PostFailed, post_with_deadline
+    from audiofn.outbound import Target
+
+    port, context = tls_receiver
+    target = Target("https", "receiver.test", port, "127.0.0.1", "/hook")
+    assert post_with_deadline(target, b"{}", {}, 5.0, context=context) == 204
+    impostor = Target("https", "other.test", port, "127.0.0.1", "/hook")
+    with pytest.raises(PostFailed, match=r"certificate|hostname"):
+        post_with_deadline(impostor, b"{}", {}, 5.0, context=context)
