@@ -87,9 +87,11 @@ def reset_process_caches() -> None:
     from audiofn.api import deps
     from audiofn.config import reset_settings_cache
     from audiofn.storage.aws import reset_clients
+    from audiofn.storage.signing_keys import reset_signing_keys
 
     reset_settings_cache()
     reset_clients()
+    reset_signing_keys()
     deps.services.cache_clear()
 
 
@@ -163,6 +165,35 @@ def org(aws: SimpleNamespace) -> SimpleNamespace:
 
     record, key = create_org(AppTable(os.environ["AUDIOFN_TABLE"]), "Test Org")
     return SimpleNamespace(org_id=record.org_id, api_key=key)
+
+
+PUBLIC_TEST_ADDRESS = "93.184.215.14"
+"""What made-up `*.test` host names resolve to under `public_names` (a public address)."""
+
+
+@pytest.fixture
+def public_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`*.test` names resolve to a public address (no DNS here); others resolve as usual."""
+    import audiofn.outbound
+
+    real = audiofn.outbound.resolve_host
+
+    def resolve(host: str, port: int) -> list[str]:
+        return [PUBLIC_TEST_ADDRESS] if host.endswith(".test") else real(host, port)
+
+    monkeypatch.setattr(audiofn.outbound, "resolve_host", resolve)
+
+
+@pytest.fixture
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Outbound calls may reach a receiver on this machine (the local runtime's setting)."""
+    from audiofn.config import reset_settings_cache
+
+    monkeypatch.setenv("AUDIOFN_WEBHOOK_ALLOW_LOOPBACK", "true")
+    reset_settings_cache()
+    yield
+    monkeypatch.delenv("AUDIOFN_WEBHOOK_ALLOW_LOOPBACK")
+    reset_settings_cache()
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:

@@ -144,6 +144,7 @@ def reset_settings_cache() -> None:
     intelligibility_enabled.cache_clear()
     sync_speech_settings.cache_clear()
     batch_settings.cache_clear()
+    outbound_settings.cache_clear()
 
 
 # Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
@@ -210,3 +211,16 @@ class BatchSettings(CommonSettings):
 @cache
 def batch_settings() -> BatchSettings:
     return load_settings(BatchSettings)
+
+
+class OutboundSettings(_EnvSettings):
+    """What the rule for outgoing calls (`audiofn.outbound`) depends on."""
+
+    local: bool = Field(False, alias="AUDIOFN_LOCAL")
+    # Local runtime and tests only: lets webhooks and the upstream reach a loopback receiver.
+    allow_loopback: bool = Field(False, alias="AUDIOFN_WEBHOOK_ALLOW_LOOPBACK")
+
+
+@cache
+def outbound_settings() -> OutboundSettings:
+    return load_settings(OutboundSettings)

@@ -4,7 +4,11 @@ A fragment is what one engine call (plus the speech effect) makes of one stretch
 Its key is a hash of everything that decides the sound: engine, voice, speed, effect,
 the normalised text, and a variant (text normalisation on or off, the organisation's
 dictionary). The same sentence said again — by the next listener of a batch, or by a later
-speech job — is read back instead of synthesised.
+speech job of the same organisation — is read back instead of synthesised.
+
+The cache is per organisation (the org id is part of the key and of the object's prefix):
+a shared cache would answer another tenant's sentence in a second instead of ten, which tells
+that someone said it.
 
 Fragments are stored losslessly (32-bit float WAV) and a miss returns the stored bytes
 decoded, exactly as a hit does, so what comes out of the cache is the same to the last bit
@@ -42,8 +46,9 @@ def normalise_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class FragmentSpec:
-    """Everything that decides how a fragment sounds."""
+    """Everything that decides how a fragment sounds, and whose cache it lives in."""
 
+    org_id: str
     engine: str
     voice: str
     speed: float
@@ -56,6 +61,7 @@ class FragmentSpec:
     def key(self) -> str:
         identity = json.dumps(
             [
+                self.org_id,
                 self.engine,
                 self.voice,
                 round(self.speed, 4),
@@ -70,7 +76,7 @@ class FragmentSpec:
 
 def fragment_object_key(spec: FragmentSpec) -> str:
     digest = spec.key
-    return f"{FRAGMENT_PREFIX}{digest[:2]}/{digest}.wav"
+    return f"{FRAGMENT_PREFIX}{spec.org_id}/{digest[:2]}/{digest}.wav"
 
 
 def encode_fragment(audio: Audio) -> bytes:

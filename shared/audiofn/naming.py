@@ -14,7 +14,7 @@ from audiofn.errors import InvalidInput
 
 MAX_NAME_LENGTH = 100
 # Letters and digits of any script, space, underscore, dot, hyphen; must start with a word char.
-_NAME = re.compile(r"^\w[\w .\-]*$", re.UNICODE)
+_NAME = re.compile(r"\A\w[\w .\-]*\Z", re.UNICODE)  # \Z: "$" would let a final newline in
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 

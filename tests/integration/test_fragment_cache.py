@@ -23,7 +23,14 @@ from tests.conftest import ROOT, load_event, load_function
 
 
 def spec(**changes: object) -> FragmentSpec:
-    base = {"engine": "piper", "voice": "joe", "speed": 1.0, "effect": None, "text": "Hello."}
+    base = {
+        "org_id": "org-a",
+        "engine": "piper",
+        "voice": "joe",
+        "speed": 1.0,
+        "effect": None,
+        "text": "Hello.",
+    }
     return FragmentSpec(**{**base, **changes})  # type: ignore[arg-type]
 
 
@@ -36,6 +43,7 @@ def test_the_key_depends_on_what_changes_the_sound_and_nothing_else() -> None:
         {"effect": "dark_father"},
         {"text": "Hello!"},
         {"variant": "n0:"},
+        {"org_id": "org-b"},
     ):
         assert spec(**change).key != spec().key, change
 
@@ -105,3 +113,20 @@ def test_the_template_bounds_the_cache_by_age() -> None:
     cache_rules = [r for r in rules if FRAGMENT_PREFIX.startswith(r["Prefix"])]
     assert cache_rules and cache_rules[0]["Status"] == "Enabled"
     assert 0 < cache_rules[0]["ExpirationInDays"] <= 90
+
+
+def test_one_organisation_never_reads_another_s_fragments(aws: SimpleNamespace) -> None:
+    # Given org A has a sentence in the cache
+    cache = FragmentCache(MediaStore(aws.bucket), stats=CacheStats())
+    calls: list[str] = []
+
+    def render() -> Audio:
+        calls.append("render")
+        return Audio(np.zeros(100, dtype=np.float32), 22050)
+
+    cache.get_or_render(spec(org_id="org-a"), render)
+    # When org B asks for the same sentence with the same voice
+    cache.get_or_render(spec(org_id="org-b"), render)
+    # Then it is synthesised again (no timing tells B that A said it), stored under B's prefix
+    assert len(calls) == 2 and cache.stats == CacheStats(hits=0, misses=2)
+    assert fragment_object_key(spec(org_id="org-b")).startswith(f"{FRAGMENT_PREFIX}org-b/")

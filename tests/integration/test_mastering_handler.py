@@ -140,11 +140,16 @@ def test_public_master_with_vast(
     stated = parse_duration(document.findtext(".//v:Duration", namespaces=ns))
     assert abs(stated - mp3.duration) < 0.05
 
-    # Tracking beacons need no key and are counted
+    # Public names carry a hash of the listener, never the values
+    assert "Ada" not in public["url"] and "Ada" not in public["vastUrl"]
+    assert "Ada" not in media_url
+
+    # Tracking beacons need no key; a client's repeats count once, another client counts
     tracking = document.findtext(".//v:Tracking[@event='start']", namespaces=ns).strip()
     path = urlparse(tracking).path
-    assert call(api, lambda_context, "GET", path, None)[0] == 204
-    assert call(api, lambda_context, "GET", path, None)[0] == 204
+    assert beacon(api, lambda_context, path, "player/1") == 204
+    assert beacon(api, lambda_context, path, "player/1") == 204
+    assert beacon(api, lambda_context, path, "player/2") == 204
     status, counts = call(
         api,
         lambda_context,
@@ -153,7 +158,48 @@ def test_public_master_with_vast(
         org.api_key,
         query={"scriptId": spoken_script},
     )
-    assert counts["files"][0]["counts"]["start"] == 2
+    assert counts["files"][0]["counts"] == {"start": 2}
+
+    # Deleting the script deletes every file made from it, public ones and counts included
+    assert call(api, lambda_context, "DELETE", f"/script/{spoken_script}", org.api_key)[0] in (
+        200,
+        204,
+    )
+    assert objects(aws.bucket, f"orgs/{org.org_id}/") == []
+    assert objects(aws.public_bucket, f"{org.org_id}/") == []
+    assert beacon(api, lambda_context, path, "player/3") == 404
+    assert table_items("TRACK#") == []
+
+
+def beacon(api, lambda_context, path: str, user_agent: str) -> int:
+    from tests.conftest import http_event
+
+    event = http_event("GET", path)
+    event["headers"]["user-agent"] = user_agent
+    return api.lambda_handler(event, lambda_context)["statusCode"]
+
+
+def objects(bucket: str, prefix: str) -> list[str]:
+    import boto3
+
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def table_items(pk_prefix: str) -> list[dict]:
+    import os
+
+    import boto3
+
+    items = boto3.resource("dynamodb").Table(os.environ["AUDIOFN_TABLE"]).scan()["Items"]
+    return [i for i in items if str(i["pk"]).startswith(pk_prefix)]
+
+
+def test_beacons_for_made_up_or_overlong_tokens_are_404_and_write_nothing(api, lambda_context):
+    for token in ("made-up", "a" * 20 + "." + "b" * 22, "x" * 3000):
+        for event in ("start", "impression"):
+            assert beacon(api, lambda_context, f"/track/{token}/{event}", "p") == 404
+    assert table_items("TRACK#") == []
 
 
 def test_presets_and_templates_are_listed(api, lambda_context, org):

@@ -283,3 +283,116 @@ def test_the_mastering_function_refuses_a_bad_file_even_if_not_checked_yet(
         api, lambda_context, "GET", "/mastering", org.api_key, query={"scriptId": spoken_script}
     )
     assert status == 422 and "not an audio file" in got["message"]
+
+
+def stored_objects(aws, org) -> list[str]:
+    import boto3
+
+    listed = boto3.client("s3").list_objects_v2(
+        Bucket=aws.bucket, Prefix=f"orgs/{org.org_id}/media/"
+    )
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def arrive(media_check, lambda_context, aws, key):
+    """The bucket's event for an object written under `key`, as S3 and SQS deliver it."""
+    event = load_event("media_check_upload.json", bucket=aws.bucket, key=key)
+    assert media_check.lambda_handler(event, lambda_context)["batchItemFailures"] == []
+
+
+def test_an_unusable_upload_is_deleted_and_only_its_reason_stays(
+    api, lambda_context, org, aws, media_check
+):
+    junk = np.random.default_rng(3).bytes(300_000)
+    media_id = upload(api, lambda_context, org, aws, media_check, "payload.exe", junk)
+    (item,) = listed(api, lambda_context, org, mediaId=media_id, target="download")[
+        "savedAudioFiles"
+    ]
+    assert item["status"] == "unusable" and item["reason"] and "downloadUrl" not in item
+    assert stored_objects(aws, org) == []
+
+
+def test_writes_after_the_check_or_after_delete_are_removed_on_arrival(
+    api, lambda_context, org, aws, media_check
+):
+    # Given a checked upload, and the URL it was uploaded with (still within its lifetime)
+    status, body = call(
+        api,
+        lambda_context,
+        "GET",
+        "/file/customaudio/uploadurl",
+        org.api_key,
+        query={"filename": "bed.wav"},
+    )
+    assert status == 200
+    url, key = body["fileUploadUrl"], f"orgs/{org.org_id}/media/{body['mediaId']}.upload"
+    assert requests.put(url, data=tone_wav(), headers={"Content-Type": "audio/mpeg"}).ok
+    arrive(media_check, lambda_context, aws, key)
+    checked = stored_objects(aws, org)
+    assert checked == [f"orgs/{org.org_id}/media/{body['mediaId']}/bed.wav"]
+
+    # When the URL is used again: the write is removed and the checked file is unchanged
+    assert requests.put(url, data=b"not the bed" * 1000).ok
+    arrive(media_check, lambda_context, aws, key)
+    assert stored_objects(aws, org) == checked
+    (item,) = listed(api, lambda_context, org)["savedAudioFiles"]
+    assert item["status"] == "ready" and item["duration"] == pytest.approx(6.0, abs=0.01)
+
+    # When the file is deleted and the URL used once more: nothing stays that nothing lists
+    call(
+        api,
+        lambda_context,
+        "DELETE",
+        "/file/customaudio",
+        org.api_key,
+        query={"mediaId": body["mediaId"]},
+    )
+    assert requests.put(url, data=tone_wav()).ok
+    arrive(media_check, lambda_context, aws, key)
+    assert stored_objects(aws, org) == []
+
+
+def test_the_upload_form_binds_size_type_and_key_and_the_urls_are_short_lived(
+    api, lambda_context, org, aws, media_check
+):
+    import base64
+    import json
+    from urllib.parse import parse_qs, urlsplit
+
+    status, body = call(
+        api,
+        lambda_context,
+        "GET",
+        "/file/customaudio/uploadurl",
+        org.api_key,
+        query={"filename": "bed.wav"},
+    )
+    assert status == 200
+    form = body["fileUploadForm"]
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert ["content-length-range", 1, 200 * 1024 * 1024] in conditions
+    assert {"Content-Type": "audio/x-wav"} in conditions and form["fields"]["Content-Type"]
+    key = f"orgs/{org.org_id}/media/{body['mediaId']}.upload"
+    assert {"key": key} in conditions and form["fields"]["key"] == key
+    assert int(parse_qs(urlsplit(body["fileUploadUrl"]).query)["X-Amz-Expires"][0]) <= 900
+
+    # The form works: a POST of the file is checked like a PUT
+    posted = requests.post(
+        form["url"], data=form["fields"], files={"file": ("bed.wav", tone_wav(), "audio/x-wav")}
+    )
+    assert posted.status_code in (200, 201, 204), posted.text
+    arrive(media_check, lambda_context, aws, key)
+    (item,) = listed(api, lambda_context, org)["savedAudioFiles"]
+    assert item["status"] == "ready"
+
+    # A declared type that is not audio is refused, naming the field
+    status, body = call(
+        api,
+        lambda_context,
+        "GET",
+        "/file/customaudio/uploadurl",
+        org.api_key,
+        query={"filename": "x.wav", "contentType": "text/html"},
+    )
+    assert status == 400 and body["field"] == "contentType"

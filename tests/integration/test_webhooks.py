@@ -61,7 +61,7 @@ def api(aws):
 
 
 @pytest.fixture
-def registered(api, lambda_context, org, receiver) -> SimpleNamespace:
+def registered(api, lambda_context, org, receiver, loopback_allowed) -> SimpleNamespace:
     status, body = call_api(
         api, lambda_context, "PUT", "/org/webhook", org.api_key, {"url": receiver.url}
     )
@@ -79,7 +79,7 @@ def speech_for(api, lambda_context, org, text: str) -> str:
     return script["scriptId"]
 
 
-def test_register_show_and_remove(api, lambda_context, org):
+def test_register_show_and_remove(api, lambda_context, org, public_names):
     status, body = call_api(
         api, lambda_context, "PUT", "/org/webhook", org.api_key, {"url": "ftp://x"}
     )

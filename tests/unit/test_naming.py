@@ -10,7 +10,8 @@ def test_safe_names_pass(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["../x", "a/b", "a\\b", "..", ".hidden", "x\x00y", "line\nbreak", "", "a" * 101]
+    "name",
+    ["../x", "a/b", "a\\b", "..", ".hidden", "x\x00y", "line\nbreak", "trailing\n", "", "a" * 101],
 )
 def test_names_that_could_escape_a_prefix_are_rejected(name):
     with pytest.raises(InvalidInput) as error:

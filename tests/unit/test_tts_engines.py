@@ -378,7 +378,7 @@ class SpeechServer(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def upstream() -> Iterator[tuple[str, type[SpeechServer]]]:
+def upstream(loopback_allowed: None) -> Iterator[tuple[str, type[SpeechServer]]]:
     SpeechServer.replies, SpeechServer.requests = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), SpeechServer)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -452,7 +452,7 @@ def test_openai_engine_maps_upstream_failures(
     engine.close()
 
 
-def test_openai_engine_unreachable_is_unavailable() -> None:
+def test_openai_engine_unreachable_is_unavailable(loopback_allowed: None) -> None:
     engine = OpenAICompatibleEngine("http://127.0.0.1:9", timeout=2)
     with pytest.raises(EngineUnavailable, match="unreachable"):
         engine.synthesize("Hello", voice("echo"))

@@ -138,11 +138,15 @@ def retrieve_speech() -> dict[str, str]:
 @router.get("/voice")
 def list_voices() -> dict[str, Any]:
     settings = api_settings()
+    filters = query(router)
+    for name in filters.keys() & {"polly_enabled", "upstream_enabled"}:
+        # The deployment's settings, not filters: a query must not set them.
+        raise InvalidInput(f"unknown filter: {name}", field=name)
     try:
         voices = catalogue.list_voices(
             polly_enabled=settings.polly_enabled,
             upstream_enabled=bool(settings.upstream_tts_url),
-            **query(router),
+            **filters,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc

@@ -6,7 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from audiofn.errors import AudiofnError
 from audiofn.observability import logger
@@ -46,6 +49,18 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         if field:
             body["field"] = field
         return json_response(400, body)
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def handle_unsupported_content_type(_: Exception) -> Response[dict[str, Any]]:
+        sent = app.current_event.headers.get("content-type") or "none"
+        return json_response(
+            415,
+            {
+                "message": f"this operation takes a JSON body: send Content-Type: "
+                f"application/json (got {sent})",
+                "field": "Content-Type",
+            },
+        )
 
     @app.exception_handler(UnicodeDecodeError)
     def handle_undecodable_body(error: UnicodeDecodeError) -> Response[dict[str, Any]]:

@@ -17,12 +17,19 @@ def _flag(value: str | None) -> bool:
 
 
 @router.get("/file/customaudio/uploadurl")
-def upload_url() -> dict[str, str]:
-    """A media id and a presigned URL that takes one PUT of the file."""
+def upload_url() -> dict[str, Any]:
+    """A media id, a presigned URL that takes a PUT of the file, and a presigned POST form
+    bounded in size and type (``contentType``, else guessed from the file name)."""
     from audiofn.services.media_library import request_upload
 
     params = query(router)
-    return request_upload(services(), org_id(router), params.get("filename"), params.get("tags"))
+    return request_upload(
+        services(),
+        org_id(router),
+        params.get("filename"),
+        params.get("tags"),
+        params.get("contentType"),
+    )
 
 
 @router.get("/file/customaudio/tags")

@@ -138,10 +138,15 @@ def tracking_counts() -> dict[str, Any]:
 
 @router.get("/track/<token>/<event>")
 def track(token: str, event: str) -> Response[str]:
-    """VAST impression and quartile beacons: no key, every request counted, empty 204."""
+    """VAST impression and quartile beacons: no key, signed tokens only, one count per client
+    and event within a short window, empty 204."""
     from audiofn.services import mastering as mastering_service
+    from audiofn.tracking import client_fingerprint
 
-    mastering_service.record_tracking_event(services(), token, event)
+    request = router.current_event
+    source_ip = request.raw_event.get("requestContext", {}).get("http", {}).get("sourceIp", "")
+    client = client_fingerprint(str(source_ip), request.headers.get("user-agent") or "")
+    mastering_service.record_tracking_event(services(), token, event, client)
     return Response(status_code=204, body="")
 
 

@@ -148,7 +148,8 @@ def _created(
 @router.get(f"{PREFIX}/voices/<voice_id>/status")
 def voice_status(voice_id: str) -> dict[str, Any]:
     svc = services()
-    return voices.ref_to_api(voices.find_voice(svc, org_id(router), voice_id), svc.settings)
+    org = org_id(router)
+    return voices.ref_to_api(voices.find_voice(svc, org, voice_id), svc.settings, org)
 
 
 @router.patch(f"{PREFIX}/voices/<voice_id>")

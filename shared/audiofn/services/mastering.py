@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from pydantic import BaseModel
@@ -108,8 +107,9 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 field=f"audience[{index}]",
             )
         stem = _file_stem(script.script_name, parameters)
-        token = secrets.token_urlsafe(12) if request.public else None
+        token = _new_tracking_token(services, org_id, script.script_id) if request.public else None
         public_prefix = f"{org_id}/{script.script_id}/{token}/" if token else None
+        public_stem = _public_file_stem(script.script_name, parameters)
         files = {fmt: f"{prefix}{stem}{_suffix(fmt)}" for fmt in formats}
         entry = MasterEntry(
             parameters=parameters,
@@ -121,16 +121,18 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 else {}
             ),
             public_files=(
-                {fmt: f"{public_prefix}{stem}{_suffix(fmt)}" for fmt in formats}
+                {fmt: f"{public_prefix}{public_stem}{_suffix(fmt)}" for fmt in formats}
                 if public_prefix
                 else {}
             ),
             public_captions=(
-                {kind: f"{public_prefix}{stem}.{kind}" for kind in ("vtt", "srt")}
+                {kind: f"{public_prefix}{public_stem}.{kind}" for kind in ("vtt", "srt")}
                 if public_prefix and request.captions
                 else {}
             ),
-            vast_key=f"{public_prefix}{stem}.vast.xml" if public_prefix and request.vast else None,
+            vast_key=(
+                f"{public_prefix}{public_stem}.vast.xml" if public_prefix and request.vast else None
+            ),
             tracking_token=token,
         )
         manifest.append(entry)
@@ -210,10 +212,31 @@ def retrieve_mastering(
     return body
 
 
-def record_tracking_event(services: Services, token: str, event: str) -> None:
-    if event not in TRACKING_EVENTS or not token.replace("-", "").replace("_", "").isalnum():
+def _new_tracking_token(services: Services, org_id: str, script_id: str) -> str:
+    from audiofn.storage.signing_keys import signing_key
+    from audiofn.tracking import SIGNING_PURPOSE, new_tracking_token
+
+    token = new_tracking_token(signing_key(services.settings.table, SIGNING_PURPOSE))
+    services.table.create_tracking(token, org_id, script_id)
+    return token
+
+
+def record_tracking_event(services: Services, token: str, event: str, client: str) -> None:
+    """Count a beacon (once per client per window); unknown or unsigned tokens are a 404."""
+    from audiofn.storage.signing_keys import signing_key
+    from audiofn.tracking import (
+        DEDUP_WINDOW_SECONDS,
+        MAX_TOKEN_LENGTH,
+        SIGNING_PURPOSE,
+        is_signed_token,
+    )
+
+    if event not in TRACKING_EVENTS or len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("unknown tracking event")
-    services.table.count_event(token, event)
+    if not is_signed_token(signing_key(services.settings.table, SIGNING_PURPOSE), token):
+        raise NotFound("unknown tracking event")
+    if not services.table.count_event(token, event, client, DEDUP_WINDOW_SECONDS):
+        raise NotFound("unknown tracking event")
 
 
 def tracking_counts(services: Services, org_id: str, script_id: str) -> list[dict[str, Any]]:
@@ -251,6 +274,14 @@ def _suffix(fmt: str) -> str:
     if fmt.startswith("mp3_"):
         return f"-{fmt.removeprefix('mp3_')}.mp3"
     return f".{fmt}"
+
+
+def _public_file_stem(script_name: str, parameters: dict[str, str]) -> str:
+    """A public file's name: the script and a hash of the listener, never the values."""
+    stem = slug(script_name)
+    if parameters:
+        stem += "__" + short_hash(*(f"{k}={v}" for k, v in sorted(parameters.items())))
+    return stem
 
 
 def _file_stem(script_name: str, parameters: dict[str, str]) -> str:

@@ -4,8 +4,16 @@ URL, a check of every file that arrives, listing, tags, removal, and use as a ma
 An upload lands at ``orgs/<org>/media/<mediaId>.upload``; the bucket tells the media-check
 function (S3 event through SQS), which decodes the file a block at a time, records what it
 found (usable or not, and why), and moves it to ``orgs/<org>/media/<mediaId>/<filename>`` so
-a download keeps its name. A file that is not usable stays listed with its reason and is
-refused, naming the field, wherever it is used; nothing else is affected.
+a download keeps its name. A file that is not usable is deleted at once; its record stays
+listed with the reason and is refused, naming the field, wherever it is used.
+
+Upload URLs live UPLOAD_URL_SECONDS. Two forms are offered: `fileUploadForm`, a presigned POST
+that S3 accepts only with the declared Content-Type and 1 byte to MAX_UPLOAD_BYTES, and
+`fileUploadUrl`, a presigned PUT, because the api.audio SDK's `Media.upload` can only PUT
+(with `Content-Type: audio/mpeg` whatever the file), and a presigned PUT can bind neither a
+size range nor a type the SDK does not send. What bounds the PUT is the check: an upload is
+taken once, while its record says `uploading`; anything written to the key after the check,
+or after the record was deleted, is removed when it arrives, and so is an unusable file.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ if TYPE_CHECKING:
 UPLOAD_SUFFIX = ".upload"
 """The suffix the bucket's notification filters on: only uploads wake the check function."""
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+UPLOAD_URL_SECONDS = 900
+"""How long the upload URLs work: long enough for 200 MB on a slow line, short of an hour."""
 MIN_SECONDS = 1.0
 MAX_SECONDS = 20 * 60.0
 """Longest file accepted: a bed is decoded whole for mastering (20 min of 48 kHz stereo is
@@ -106,22 +116,52 @@ def parse_tags(value: str | None) -> list[str]:
 # --- the API's side -------------------------------------------------------------------------
 
 
+def declared_type(filename: str, content_type: str | None) -> str:
+    """The upload's Content-Type: as the caller declares it (an audio type), else guessed
+    from the name, else audio/mpeg (what the content check finds decides, not the name)."""
+    import mimetypes
+
+    audio_type = re.compile(r"audio/[a-z0-9.+-]{1,60}")
+    value = (content_type or "").strip().lower()
+    if not value:
+        guessed = (mimetypes.guess_type(filename)[0] or "").lower()
+        return guessed if audio_type.fullmatch(guessed) else "audio/mpeg"
+    if not audio_type.fullmatch(value):
+        raise InvalidInput(
+            f"contentType must be an audio type such as audio/wav, not '{value[:60]}'",
+            field="contentType",
+        )
+    return value
+
+
 def request_upload(
-    services: Services, org_id: str, filename: str | None, tags: str | None
-) -> dict[str, str]:
-    """``GET /file/customaudio/uploadurl``: a media id and a URL to PUT the file to."""
+    services: Services,
+    org_id: str,
+    filename: str | None,
+    tags: str | None,
+    content_type: str | None = None,
+) -> dict[str, Any]:
+    """``GET /file/customaudio/uploadurl``: a media id, a URL to PUT the file to (the SDK's
+    way) and a form to POST it with (bounded in size and type by S3 itself)."""
+    name = clean_filename(filename)
+    kind = declared_type(name, content_type)
     record = MediaRecord(
         media_id=new_id(),
         org_id=org_id,
-        filename=clean_filename(filename),
+        filename=name,
         tags=parse_tags(tags),
         s3_key="",
     )
     record.s3_key = upload_key(org_id, record.media_id)
     _table(services).put_media(record)
+    uploads = _uploads(services)
     return {
         "mediaId": record.media_id,
-        "fileUploadUrl": _uploads(services).presigned_put(record.s3_key),
+        "fileUploadUrl": uploads.presigned_put(record.s3_key, UPLOAD_URL_SECONDS),
+        "fileUploadForm": uploads.presigned_post(
+            record.s3_key, kind, MAX_UPLOAD_BYTES, UPLOAD_URL_SECONDS
+        ),
+        "expiresIn": str(UPLOAD_URL_SECONDS),
     }
 
 
@@ -153,7 +193,7 @@ def list_media(
         "savedAudioFiles": [
             r.to_api(
                 uploads.presigned_download(r.s3_key, r.filename)
-                if download and r.status != "uploading"
+                if download and r.status == "ready"
                 else None
             )
             for r in records
@@ -306,12 +346,16 @@ def check_audio(data: bytes) -> tuple[AudioScan | None, str | None]:
 
 def check_upload(services: Services, org_id: str, media_id: str) -> MediaRecord | None:
     """Check an uploaded file and record the verdict; None when there is nothing to check
-    (deleted meanwhile, or already checked and moved: a redelivered event)."""
+    (already checked and moved: a redelivered event). A file written after the check, or
+    for a deleted record, is a stray: it is removed, and nothing else changes."""
     table, uploads = _table(services), _uploads(services)
     record = table.get_media(org_id, media_id)
     source = upload_key(org_id, media_id)
     size = uploads.size(source)
-    if record is None or size is None:
+    if size is None:
+        return None
+    if record is None or record.status != "uploading":
+        uploads.delete(source)
         return None
     found: AudioScan | None = None
     reason: str | None
@@ -329,6 +373,9 @@ def check_upload(services: Services, org_id: str, media_id: str) -> MediaRecord 
         record.sample_rate = found.sample_rate
         record.channels = found.channels
         record.peak_dbfs = round(20.0 * math.log10(found.peak), 2) if found.peak > 0 else None
+    if reason:
+        uploads.delete(source)  # nothing can use it; the record keeps the reason
+        return record if table.save_check(record) else None
     destination = stored_key(org_id, media_id, record.filename)
     content_type = _CONTENT_TYPES.get(
         (record.format or "").split(" ")[0], "application/octet-stream"

@@ -8,12 +8,13 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from audiofn.errors import InvalidInput, NotFound, Unauthorized
+from audiofn.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from audiofn.models.records import ApiKeyRecord, OrgRecord
 from audiofn.naming import new_id
 from audiofn.storage.table import ADMIN, AppTable
 
 MIN_KEY_LENGTH = 32  # the api.audio SDK refuses shorter keys
+KEY_ID_ATTEMPTS = 5  # key ids are 64 random bits, checked unique within the organisation
 _PREFIX = re.compile(r"^[A-Za-z0-9]{1,16}_?$")
 
 
@@ -46,11 +47,17 @@ def mint_key(
     secret = key or generate_key(prefix)
     if len(secret) < MIN_KEY_LENGTH:
         raise InvalidInput(f"an API key must be at least {MIN_KEY_LENGTH} characters", field="key")
-    record = ApiKeyRecord(
-        key_id=new_id()[:8], org_id=org_id, prefix=prefix, last4=secret[-4:], name=name[:100]
-    )
-    table.put_key(hash_key(secret), record)
-    return record, secret
+    for _ in range(KEY_ID_ATTEMPTS):
+        record = ApiKeyRecord(
+            key_id=secrets.token_hex(8),
+            org_id=org_id,
+            prefix=prefix,
+            last4=secret[-4:],
+            name=name[:100],
+        )
+        if table.put_key(hash_key(secret), record):
+            return record, secret
+    raise RuntimeError("could not find an unused key id")  # 64-bit ids: never in practice
 
 
 def store_admin_key(table: AppTable, key: str) -> None:
@@ -58,10 +65,19 @@ def store_admin_key(table: AppTable, key: str) -> None:
         raise InvalidInput(
             f"the admin key must be at least {MIN_KEY_LENGTH} characters", field="AUDIOFN_ADMIN_KEY"
         )
-    table.put_key(hash_key(key), ApiKeyRecord(key_id="admin", org_id=ADMIN, last4=key[-4:]))
+    table.replace_admin_key(
+        hash_key(key), ApiKeyRecord(key_id="admin", org_id=ADMIN, last4=key[-4:])
+    )
 
 
 def revoke_key(table: AppTable, org_id: str, key_id: str) -> None:
+    """Revoke one key; the last one stays (without a key, nothing could make another)."""
+    keys = table.list_keys(org_id)
+    if [k.key_id for k in keys] == [key_id]:
+        raise Conflict(
+            "this is the organisation's last key: create another key before revoking it",
+            field="keyId",
+        )
     if not table.delete_key(org_id, key_id):
         raise NotFound(f"key '{key_id}' not found", field="keyId")
 

@@ -94,9 +94,21 @@ def list_scripts(
 
 
 def delete_script(services: Services, org_id: str, script_id: str) -> None:
-    """Delete the script and everything rendered from it."""
+    """Delete the script and everything rendered from it: speech, masters and their captions
+    and reports, sound projects, public copies and VAST files, and their tracking counts."""
+    from audiofn.storage.media import MediaStore
+
     get_script(services, org_id, script_id)
-    services.media.delete_prefix(f"{org_prefix(org_id)}speech/{script_id}/")
+    media, prefix = services.media, org_prefix(org_id)
+    for key in media.list_keys(f"{prefix}mastering/{script_id}/"):
+        if key.endswith("/manifest.json"):
+            for entry in media.get_json(key):
+                if entry.get("tracking_token"):
+                    services.table.delete_tracking(entry["tracking_token"])
+    for kind in ("speech", "mastering", "sound"):
+        media.delete_prefix(f"{prefix}{kind}/{script_id}/")
+    if services.settings.public_bucket:
+        MediaStore(services.settings.public_bucket).delete_prefix(f"{org_id}/{script_id}/")
     services.table.delete_script(org_id, script_id)
 
 

@@ -118,9 +118,14 @@ def find_custom(services: Services, org_id: str, identifier: str) -> VoiceProfil
         return None
     owner, uuid = located
     profile = table.get_profile(owner, uuid)
-    if profile is None or (owner != org_id and not profile.is_public):
+    if profile is None or (owner != org_id and not _shared_and_usable(profile)):
         return None
     return profile
+
+
+def _shared_and_usable(profile: VoiceProfileRecord) -> bool:
+    """What other organisations see of a voice: public, and finished without failing."""
+    return profile.is_public and profile.status == "COMPLETED"
 
 
 def find_voice(services: Services, org_id: str, identifier: str | int) -> VoiceRef:
@@ -203,7 +208,18 @@ def builtin_to_api(voice: Voice, settings: CommonSettings) -> dict[str, Any]:
     }
 
 
-def profile_to_api(profile: VoiceProfileRecord, settings: CommonSettings) -> dict[str, Any]:
+def profile_to_api(
+    profile: VoiceProfileRecord, settings: CommonSettings, viewer_org_id: str | None = None
+) -> dict[str, Any]:
+    """The voice as its owner sees it; another organisation (`viewer_org_id`) sees no owner
+    internals: not the owner's id, the samples' file names or the failure message."""
+    body = _profile_body(profile, settings)
+    if viewer_org_id is not None and viewer_org_id != profile.org_id:
+        body.update(created_by=None, file_path=None, error_message=None, samples=[])
+    return body
+
+
+def _profile_body(profile: VoiceProfileRecord, settings: CommonSettings) -> dict[str, Any]:
     first = profile.samples[0] if profile.samples else None
     return {
         "id": profile.id,
@@ -258,9 +274,11 @@ def profile_to_api(profile: VoiceProfileRecord, settings: CommonSettings) -> dic
     }
 
 
-def ref_to_api(ref: VoiceRef, settings: CommonSettings) -> dict[str, Any]:
+def ref_to_api(
+    ref: VoiceRef, settings: CommonSettings, viewer_org_id: str | None = None
+) -> dict[str, Any]:
     if ref.profile is not None:
-        return profile_to_api(ref.profile, settings)
+        return profile_to_api(ref.profile, settings, viewer_org_id)
     assert ref.builtin is not None
     return builtin_to_api(ref.builtin, settings)
 
@@ -332,7 +350,11 @@ def list_voice_profiles(services: Services, org_id: str, params: dict[str, str])
         own = sorted(table.list_profiles(org_id), key=lambda p: p.id)
         if include_public:
             shared = sorted(
-                (p for p in table.list_public_profiles() if p.org_id != org_id),
+                (
+                    p
+                    for p in table.list_public_profiles()
+                    if p.org_id != org_id and _shared_and_usable(p)
+                ),
                 key=lambda p: p.id,
             )
     builtins: list[Voice] = []
@@ -344,7 +366,7 @@ def list_voice_profiles(services: Services, org_id: str, params: dict[str, str])
     entries = (
         [profile_to_api(p, settings) for p in own if is_public in (None, p.is_public)]
         + [builtin_to_api(v, settings) for v in builtins]
-        + [profile_to_api(p, settings) for p in shared if is_public is not False]
+        + [profile_to_api(p, settings, org_id) for p in shared if is_public is not False]
     )
 
     filters = {
@@ -632,7 +654,9 @@ def _preview_key(org_id: str, ref: VoiceRef, text: str, speed: float, fmt: str) 
     version = (ref.profile.processed_at or "") if ref.profile is not None else "builtin"
     digest = hashlib.sha256(f"{text}|{speed:.3f}|{version}".encode()).hexdigest()[:20]
     if ref.profile is not None:
-        return f"{org_prefix(ref.profile.org_id)}voice-previews/{ref.profile.uuid}/{digest}.{fmt}"
+        # Under the caller's prefix: a preview of another organisation's public voice is the
+        # caller's file, and is never written into the owner's space.
+        return f"{org_prefix(org_id)}voice-previews/{ref.profile.uuid}/{digest}.{fmt}"
     return f"voice-previews/builtin/{ref.usage_key}/{digest}.{fmt}"
 
 

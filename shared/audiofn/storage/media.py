@@ -62,6 +62,14 @@ class MediaStore:
         )
         return url
 
+    def list_keys(self, prefix: str) -> list[str]:
+        pages = (
+            client("s3")
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.bucket, Prefix=prefix)
+        )
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
     def delete_prefix(self, prefix: str) -> int:
         s3 = client("s3")
         deleted = 0

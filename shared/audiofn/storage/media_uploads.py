@@ -1,8 +1,9 @@
-"""S3 calls for files that callers upload themselves: presigned PUT URLs, size, removal."""
+"""S3 calls for files that callers upload themselves: presigned PUT and POST, size, removal."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from audiofn.storage.aws import client
 
@@ -12,15 +13,32 @@ class UploadStore:
     bucket: str
     presign_seconds: int = 3600
 
-    def presigned_put(self, key: str) -> str:
-        """A URL that accepts one PUT of the file's bytes, any Content-Type (SDKs send their
-        own), until it expires."""
+    def presigned_put(self, key: str, expires_seconds: int) -> str:
+        """A URL that accepts a PUT of the file's bytes, any Content-Type (the api.audio SDK
+        sends audio/mpeg for every file), until it expires."""
         url: str = client("s3").generate_presigned_url(
             "put_object",
             Params={"Bucket": self.bucket, "Key": key},
-            ExpiresIn=self.presign_seconds,
+            ExpiresIn=expires_seconds,
         )
         return url
+
+    def presigned_post(
+        self, key: str, content_type: str, max_bytes: int, expires_seconds: int
+    ) -> dict[str, Any]:
+        """A form S3 takes only for this key, with this Content-Type and 1..max_bytes bytes:
+        `{"url": ..., "fields": {...}}`, the fields sent before the file."""
+        form: dict[str, Any] = client("s3").generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, max_bytes],
+            ],
+            ExpiresIn=expires_seconds,
+        )
+        return form
 
     def presigned_download(self, key: str, filename: str) -> str:
         """A GET URL that saves the file under the name it was uploaded with."""

@@ -7,7 +7,9 @@ Layout:
   ORG#<org>        JOB#<id>          a speech or mastering job and its progress
   ORG#<org>        LEXI#<lang>#<specialization>#<word>   a custom dictionary word
   KEYHASH#<sha256> KEYHASH           key lookup: hash -> org (or admin)
+  ADMINKEY         CURRENT           the hash of the one valid admin key
   TRACK#<token>    COUNTS            VAST impression and quartile counts of a public file
+  TRACK#<token>    SEEN#<event>#<client>  when a client last sent that beacon (deduplication)
 """
 
 from __future__ import annotations
@@ -53,7 +55,25 @@ class AppTable:
         return OrgRecord.model_validate(_strip(item)) if item else None
 
     # ------------------------------------------------------------ keys
-    def put_key(self, key_hash: str, record: ApiKeyRecord) -> None:
+    def put_key(self, key_hash: str, record: ApiKeyRecord) -> bool:
+        """Store a key; False (nothing stored) when the organisation has a key with its id."""
+        if record.org_id != ADMIN:
+            from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
+            try:
+                self._table.put_item(
+                    Item={
+                        "pk": _org_pk(record.org_id),
+                        "sk": f"KEY#{record.key_id}",
+                        "key_hash": key_hash,
+                        **record.model_dump(),
+                    },
+                    ConditionExpression="attribute_not_exists(sk)",
+                )
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return False
+                raise
         self._table.put_item(
             Item={
                 "pk": f"KEYHASH#{key_hash}",
@@ -62,15 +82,16 @@ class AppTable:
                 "key_id": record.key_id,
             }
         )
-        if record.org_id != ADMIN:
-            self._table.put_item(
-                Item={
-                    "pk": _org_pk(record.org_id),
-                    "sk": f"KEY#{record.key_id}",
-                    "key_hash": key_hash,
-                    **record.model_dump(),
-                }
-            )
+        return True
+
+    def replace_admin_key(self, key_hash: str, record: ApiKeyRecord) -> None:
+        """The admin key is one key: storing a new one removes the one before it."""
+        pointer = {"pk": "ADMINKEY", "sk": "CURRENT"}
+        previous = self._table.get_item(Key=pointer, ConsistentRead=True).get("Item")
+        self.put_key(key_hash, record)
+        self._table.put_item(Item={**pointer, "key_hash": key_hash})
+        if previous and previous["key_hash"] != key_hash:
+            self._table.delete_item(Key={"pk": f"KEYHASH#{previous['key_hash']}", "sk": "KEYHASH"})
 
     def find_key(self, key_hash: str) -> tuple[str, str] | None:
         """(org_id, key_id) for a key hash, or None."""
@@ -125,18 +146,70 @@ class AppTable:
         )
 
     # ------------------------------------------------------------ tracking (VAST events)
-    def count_event(self, file_token: str, event: str) -> None:
-        """One more event for a public file; every request counts (nothing de-duplicated)."""
-        self._table.update_item(
-            Key={"pk": f"TRACK#{file_token}", "sk": "COUNTS"},
-            UpdateExpression="ADD #event :one",
-            ExpressionAttributeNames={"#event": event},
-            ExpressionAttributeValues={":one": 1},
+    def create_tracking(self, file_token: str, org_id: str, script_id: str) -> None:
+        """The counts of a new public file; beacons for tokens without one are refused."""
+        self._table.put_item(
+            Item={
+                "pk": f"TRACK#{file_token}",
+                "sk": "COUNTS",
+                "org_id": org_id,
+                "script_id": script_id,
+            }
         )
+
+    def count_event(self, file_token: str, event: str, client: str, window_seconds: int) -> bool:
+        """One more event for a public file, unless this client sent it within the window.
+        False when the token has no counts (unknown or deleted): nothing is written then."""
+        import time
+
+        from botocore.exceptions import ClientError  # on use: botocore is slow to import
+
+        counts_key = {"pk": f"TRACK#{file_token}", "sk": "COUNTS"}
+        if "Item" not in self._table.get_item(Key=counts_key, ProjectionExpression="pk"):
+            return False
+        now = int(time.time())
+        try:
+            self._table.put_item(
+                Item={
+                    "pk": f"TRACK#{file_token}",
+                    "sk": f"SEEN#{event}#{client}",
+                    "seen_at": now,
+                    "expires_at": now + window_seconds,
+                },
+                ConditionExpression="attribute_not_exists(pk) OR seen_at <= :cutoff",
+                ExpressionAttributeValues={":cutoff": now - window_seconds},
+            )
+            self._table.update_item(
+                Key=counts_key,
+                UpdateExpression="ADD #event :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#event": event},
+                ExpressionAttributeValues={":one": 1},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return True
+
+    def delete_tracking(self, file_token: str) -> None:
+        query: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": f"TRACK#{file_token}"},
+            "ProjectionExpression": "pk, sk",
+        }
+        with self._table.batch_writer() as batch:
+            while True:
+                page = self._table.query(**query)
+                for item in page["Items"]:
+                    batch.delete_item(Key={"pk": item["pk"], "sk": item["sk"]})
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def event_counts(self, file_token: str) -> dict[str, int]:
         item = self._table.get_item(Key={"pk": f"TRACK#{file_token}", "sk": "COUNTS"}).get("Item")
-        return {k: int(v) for k, v in _strip(item or {}).items()}
+        skip = {"org_id", "script_id"}
+        return {k: int(v) for k, v in _strip(item or {}).items() if k not in skip}
 
     # ------------------------------------------------------------ speech jobs
     def put_job(self, job: JobRecord) -> None:

@@ -9,6 +9,7 @@ import httpx
 import numpy as np
 
 from audiofn.audio import Audio
+from audiofn.outbound import OutboundPolicy, OutboundRefused, outbound_policy
 from audiofn.tts.base import EngineUnavailable, SynthesisError
 
 if TYPE_CHECKING:
@@ -56,9 +57,16 @@ class OpenAICompatibleEngine:
     provider = "openai"
 
     def __init__(
-        self, base_url: str, api_key: str | None = None, model: str = "tts-1", timeout: float = 60
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        model: str = "tts-1",
+        timeout: float = 60,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         base = base_url.rstrip("/")
+        # The outbound rule, checked before each call: the call goes to the address checked.
+        self.policy = policy or outbound_policy()
         self.url = base + ("/audio/speech" if base.endswith("/v1") else "/v1/audio/speech")
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -77,7 +85,16 @@ class OpenAICompatibleEngine:
             "speed": min(max(speed, MIN_SPEED), MAX_SPEED),
         }
         try:
-            response = self._client.post(self.url, json=payload)
+            target = self.policy.check(self.url)
+        except OutboundRefused as refused:
+            raise SynthesisError(f"speech upstream refused: {refused}") from refused
+        try:
+            response = self._client.post(
+                target.pinned_url,
+                json=payload,
+                headers={"Host": target.host_header},
+                extensions={"sni_hostname": target.host},
+            )
         except httpx.HTTPError as error:  # connection refused, DNS, timeouts
             raise EngineUnavailable(f"speech upstream unreachable: {error}") from error
         if response.status_code == 429 or response.status_code >= 500:

@@ -423,6 +423,7 @@ class BatchWorker:
             return apply_effect(plan.effect, audio) if plan.effect else audio
 
         spec = FragmentSpec(
+            org_id=plan.org_id,
             engine=voice.provider,
             voice=voice.id,
             speed=plan.speed,

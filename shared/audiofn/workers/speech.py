@@ -124,6 +124,7 @@ class SpeechWorker:
             return apply_effect(task.effect, audio) if task.effect else audio
 
         spec = FragmentSpec(
+            org_id=task.org_id,
             engine=voice.provider,
             voice=voice.id,
             speed=task.speed,

@@ -7,6 +7,11 @@ receiver that was down for hours still sees a timestamp inside its tolerance.
 Retries: a failed attempt raises, the message is reported as a batch item failure and becomes
 visible again after a backoff that doubles with each receive (set on the message itself), up to
 the queue's maxReceiveCount; after that it rests in the DLQ until re-driven.
+
+Bounds: the URL is checked against the outbound rule again (`audiofn.outbound`) and the call
+goes to the address checked; one delivery has DEADLINE_SECONDS in all and reads at most
+MAX_RESPONSE_BYTES of the answer. The function takes one event per invocation (BatchSize 1
+in the template), so a slow receiver holds only its own event.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from audiofn.storage.queues import retry_later
 from audiofn.storage.webhooks_table import WebhooksTable
 from audiofn.workers.sqs import process_sqs_batch, receive_count
 
-TIMEOUT_SECONDS = 10.0
+DEADLINE_SECONDS = 10.0
+MAX_RESPONSE_BYTES = 4096
 BACKOFF_BASE_SECONDS = 5
 BACKOFF_MAX_SECONDS = 900
 
@@ -61,13 +67,17 @@ Post = Callable[[str, str, dict[str, str]], int]
 
 
 def http_post(url: str, body: str, headers: dict[str, str]) -> int:
-    import httpx  # on use: the API imports this module for its constants only
+    # On use: the API imports this module for its constants only.
+    from audiofn.bounded_post import PostFailed, post_with_deadline
+    from audiofn.outbound import OutboundRefused, outbound_policy
 
     try:
-        response = httpx.post(url, content=body.encode(), headers=headers, timeout=TIMEOUT_SECONDS)
-    except httpx.HTTPError as exc:
-        raise DeliveryFailed(f"{url}: {type(exc).__name__}: {exc}") from exc
-    return response.status_code
+        target = outbound_policy().check(url)
+        return post_with_deadline(
+            target, body.encode(), headers, DEADLINE_SECONDS, max_response_bytes=MAX_RESPONSE_BYTES
+        )
+    except (OutboundRefused, PostFailed) as exc:
+        raise DeliveryFailed(f"{url}: {exc}") from exc
 
 
 @dataclass(frozen=True)
