@@ -192,7 +192,11 @@ def test_redriving_a_dlq_delivers_what_the_receiver_missed(aws, lambda_context, 
 
     audiofn.workers.webhook.BACKOFF_BASE_SECONDS = 0
     try:
-        for _ in range(4):  # three failed tries, then SQS moves it to the DLQ
+        policy = sqs.get_queue_attributes(
+            QueueUrl=aws.webhook_queue_url, AttributeNames=["RedrivePolicy"]
+        )["Attributes"]["RedrivePolicy"]
+        tries = int(json.loads(policy)["maxReceiveCount"])
+        for _ in range(tries + 1):  # every try fails, then SQS moves it to the DLQ
             one_round()
     finally:
         audiofn.workers.webhook.BACKOFF_BASE_SECONDS = 5

@@ -200,8 +200,7 @@ def test_delivery_checks_the_url_again_and_never_calls_an_address_that_turned_in
 
 
 def test_the_webhook_function_takes_one_event_per_invocation():
-    from audiofn.local.template_model import load_template
-
+    from audiofn_local.template_model import load_template
     from tests.conftest import ROOT
 
     template = load_template(ROOT / "template.yaml")
