@@ -108,6 +108,11 @@ def create_speech() -> Response[Any]:
 
     svc = services()
     request, plan = plan_request(svc, org_id(speech_router), _json_body())
+    if request.enable_word_boundary:  # the batch-and-streaming seed's JSON reply
+        from audiofn.openai_speech.word_boundaries import boundaries_json
+
+        body = boundaries_json(plan, engine_settings(svc.settings), request.input)
+        return _audio_response(body, "application/json", "json")
     data = synthesize_bytes(plan, engine_settings(svc.settings))
     extension = "sse" if request.stream_format == "sse" else request.response_format
     return _audio_response(data, request.content_type, extension)
