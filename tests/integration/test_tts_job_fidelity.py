@@ -53,13 +53,34 @@ def tts_table_name() -> str:
     return os.environ["AUDIOFN_TABLE"]
 
 
-def test_concurrent_submissions_get_consecutive_ids(org, tts, api, lambda_context):
+def test_concurrent_writers_get_consecutive_ids(org, tts):
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(4) as pool:
-        jobs = list(pool.map(lambda _: submit(api, lambda_context, org.api_key), range(8)))
+    from audiofn.models.tts_jobs import TtsJobRecord
+    from audiofn.storage.tts_jobs_table import TtsJobsTable
 
-    assert sorted(job["id"] for job in jobs) == list(range(1, 9))
+    # Given eight requests recording jobs at once (a Lambda handles one request at a time, so
+    # concurrency is between functions: here, threads sharing the table)
+    table = TtsJobsTable(tts_table_name())
+
+    def record(token: str):
+        def make(job_id: int) -> TtsJobRecord:
+            return TtsJobRecord(
+                job_id=job_id, org_id=org.org_id, voice_id="325640", voice="espeak-az-female",
+                language="az", character_count=5, prefix="p/", text_key="p/t", audio_key="p/a",
+                request_token=token,
+            )  # fmt: skip
+
+        return table.create_job(org.org_id, make)
+
+    with ThreadPoolExecutor(4) as pool:
+        jobs = list(pool.map(record, [f"request-{n}" for n in range(8)]))
+
+    # Then each got its own id, and together they are 1 to 8
+    assert sorted(job.job_id for job in jobs) == list(range(1, 9))
+    assert {table.get_job(org.org_id, j.job_id).request_token for j in jobs} == {  # type: ignore[union-attr]
+        j.request_token for j in jobs
+    }
 
 
 def test_a_store_that_does_not_answer_is_a_503_in_the_seed_s_shape(
