@@ -112,6 +112,7 @@ def read_form() -> FormData:
 
 
 @router.get(f"{PREFIX}/voice-profiles")
+@router.get(f"{PREFIX}/voices")  # the protocol's own examples list voices here
 def list_voice_profiles() -> dict[str, Any]:
     return voices.list_voice_profiles(services(), org_id(router), query(router))
 
@@ -159,6 +160,7 @@ def _created(
 
 
 @router.get(f"{PREFIX}/voices/<voice_id>/status")
+@router.get(f"{PREFIX}/voices/<voice_id>")
 def voice_status(voice_id: str) -> dict[str, Any]:
     svc = services()
     return voices.ref_to_api(voices.find_voice(svc, org_id(router), voice_id), svc.settings)
