@@ -42,7 +42,7 @@ def test_a_voice_s_details_at_the_protocol_s_path(api, lambda_context, org) -> N
     assert voice["supported_features"] == {"speed_control": True, "pitch_control": True}
     status, same = call_api(api, lambda_context, "GET", f"{V}/voices/joe/status", org.api_key)
     assert same == voice
-    status, body = call_api(api, lambda_context, "GET", f"{V}/voices/nobody", org.api_key)
+    status, _ = call_api(api, lambda_context, "GET", f"{V}/voices/nobody", org.api_key)
     assert status == 404
 
 
