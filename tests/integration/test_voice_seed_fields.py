@@ -52,3 +52,35 @@ def test_analytics_rating_is_a_number(api, lambda_context, org) -> None:  # type
     )
     assert status == 200
     assert f"{body['avg_rating']:.2f}" == "0.00" and body["rating_count"] == 0
+
+
+def test_preview_urls_play_without_a_key(api, lambda_context, org, drain_speech_queue) -> None:  # type: ignore[no-untyped-def]
+    import boto3
+
+    from audiofn.codecs import decode
+    from tests.conftest import http_event
+
+    # Given a listing's preview_url for joe
+    _, body = call_api(
+        api, lambda_context, "GET", f"{V}/voices", org.api_key, query={"language": "en"}
+    )
+    url = next(v["preview_url"] for v in body["voices"] if v["voice_id"] == "joe")
+    assert url.startswith("https://") and "/voice-previews/" in url and url.endswith("/joe.mp3")
+    path = url[url.index("/voice-previews/") :]
+
+    # When a player fetches it with no key: rendered first (the speech function), then served
+    first = api.lambda_handler(http_event("GET", path), lambda_context)
+    assert first["statusCode"] == 202  # this test's deployment waits 0 s for speech
+    drain_speech_queue()
+    answer = api.lambda_handler(http_event("GET", path), lambda_context)
+
+    # Then it is a redirect to an MP3 of a few seconds
+    assert answer["statusCode"] == 302
+    location = answer["headers"]["Location"]
+    bucket, key = location.split("?")[0].split("/", 3)[-1].split("/", 1)
+    audio = decode(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert 1.0 < audio.duration < 10.0
+
+    # And a token that is not an organisation's finds nothing
+    forged = path.replace(path.split("/")[2], "x" * 24)
+    assert api.lambda_handler(http_event("GET", forged), lambda_context)["statusCode"] == 404

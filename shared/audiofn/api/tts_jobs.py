@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from audiofn.api.deps import org_id, services
+from audiofn.api.deps import org_id, request_base_url, services
 from audiofn.errors import AudiofnError, InvalidInput
 from audiofn.observability import logger
 from audiofn.services import tts_jobs
@@ -277,7 +277,5 @@ def _count(value: str | None, field: str, default: int, *, minimum: int) -> int:
 
 
 def _page_url(limit: int, offset: int) -> str:
-    proto = _header("x-forwarded-proto").split(",")[0].strip() or "https"
-    context = router.current_event.raw_event.get("requestContext") or {}
-    host = _header("host") or str(context.get("domainName", ""))
-    return f"{proto}://{host}{JOBS_PREFIX}/?{urlencode({'limit': limit, 'offset': offset})}"
+    query = urlencode({"limit": limit, "offset": offset})
+    return f"{request_base_url(router)}{JOBS_PREFIX}/?{query}"

@@ -212,6 +212,40 @@ class VoicesTable:
             request = answer.get("UnprocessedKeys") or {}
         return totals
 
+    def preview_token(self, org_id: str) -> str:
+        """The organisation's token in keyless preview URLs, made on first use (both ways
+        round: organisation to token, token to organisation, in one transaction)."""
+        import secrets
+
+        key = {"pk": f"VOICEPREVIEWTOKEN#{org_id}", "sk": "TOKEN"}
+        found = self._table.get_item(Key=key).get("Item")
+        if found:
+            return str(found["token"])
+        token = secrets.token_urlsafe(18)
+        reverse = {"pk": f"VOICEPREVIEWORG#{token}", "sk": "ORG", "org_id": org_id}
+        try:  # the resource's client takes plain values
+            self._table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.name,
+                            "Item": {**key, "token": token},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": self.name, "Item": reverse}},
+                ]
+            )
+        except Exception as error:
+            if type(error).__name__ != "TransactionCanceledException":
+                raise
+            return str(self._table.get_item(Key=key, ConsistentRead=True)["Item"]["token"])
+        return token
+
+    def org_of_preview_token(self, token: str) -> str | None:
+        item = self._table.get_item(Key={"pk": f"VOICEPREVIEWORG#{token}", "sk": "ORG"}).get("Item")
+        return str(item["org_id"]) if item else None
+
     def usage_days(self, org_id: str, voice_id: str, first_day: str) -> list[VoiceUsageDay]:
         from boto3.dynamodb.conditions import Key
 
