@@ -8,6 +8,11 @@ PIP := $(VENV)/bin/pip
 SDK085 := .venv-apiaudio085
 # aws-sam-cli pins its own boto/flask versions; it gets its own env too.
 SAMENV := .venv-sam
+# The AI Refinery SDK (the batch-and-streaming seed's client) needs Python 3.12 or later: a
+# python3.12 on PATH, else pyenv's newest 3.12 (`pyenv install 3.12` if there is none), or
+# PYTHON312=/path/to/python3.12.
+AIRENV := .venv-airefinery
+PYTHON312 ?= $(or $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null),$(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12)),python3.12)
 
 .PHONY: run test bench lint fmt clean reset fuzz
 
@@ -26,6 +31,11 @@ $(SDK085)/.installed:
 	$(SDK085)/bin/pip install -q "apiaudio==0.8.5" "requests>=2.31"
 	touch $@
 
+$(AIRENV)/.installed:
+	test -x $(AIRENV)/bin/python || $(PYTHON312) -m venv $(AIRENV)
+	$(AIRENV)/bin/pip install -q "airefinery-sdk>=1.33,<1.34" "python-dotenv>=1.0"
+	touch $@
+
 $(SAMENV)/.installed:
 	test -x $(SAMENV)/bin/python || $(PYTHON) -m venv $(SAMENV)
 	$(SAMENV)/bin/pip install -q --upgrade pip
@@ -41,7 +51,7 @@ reset: $(VENV)/.run-installed
 	$(PY) -m audiofn_local.cli reset-data
 
 ## make test: the whole suite
-test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed
+test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed $(AIRENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: synthesis and pipeline figures
@@ -63,4 +73,4 @@ fmt: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) $(SDK085) $(SAMENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SDK085) $(SAMENV) $(AIRENV) .pytest_cache .mypy_cache .ruff_cache

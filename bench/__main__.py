@@ -8,6 +8,7 @@ voices     voice-sample processing speed; preview latency cold and cached
 openai     OpenAI-compatible speech: first and last byte streaming 1,000 words, buffered vs raw
 realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
+tts-job-submit  taking jobs on a loaded machine: first and typical latency, consecutive ids
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
 """
 
@@ -163,6 +164,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "openai": _section("bench.openai_speech"),
     "realtime": _section("bench.realtime_stt"),
     "tts-jobs": _section("bench.tts_jobs"),
+    "tts-job-submit": _section("bench.tts_job_submit"),
     "batch": _section("bench.batch"),
 }
 

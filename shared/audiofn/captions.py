@@ -233,3 +233,38 @@ def to_srt(cues: Sequence[Cue]) -> str:
         times = f"{_timestamp(cue.start, ',')} --> {_timestamp(cue.end, ',')}"
         blocks.append(f"{number}\n{times}\n" + "\n".join(cue.lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def align_written_words(
+    written: str, heard: list[tuple[str, float, float]]
+) -> list[tuple[str, float, float]]:
+    """Give the words as written the timings of the words as heard.
+
+    Matched stretches map one to one; a stretch the recogniser heard differently shares the
+    heard stretch's time evenly, so a misheard name still shows as written, at its place.
+    """
+    import difflib
+    import re
+
+    words = re.sub(r"<[^>]+>", " ", written).split()
+    if not words or not heard:
+        return heard
+
+    def key(word: str) -> str:
+        return re.sub(r"[^\w]", "", word.lower())
+
+    matcher = difflib.SequenceMatcher(
+        a=[key(w) for w in words], b=[key(h[0]) for h in heard], autojunk=False
+    )
+    timed: list[tuple[str, float, float]] = []
+    for _, a0, a1, b0, b1 in matcher.get_opcodes():
+        if a0 == a1:
+            continue  # heard but not written: nothing to show
+        if b0 == b1:  # written but not heard: squeeze in at the previous word's end
+            at = timed[-1][2] if timed else heard[0][1]
+            timed += [(w, at, at) for w in words[a0:a1]]
+            continue
+        start, end = heard[b0][1], heard[b1 - 1][2]
+        step = (end - start) / (a1 - a0)
+        timed += [(w, start + i * step, start + (i + 1) * step) for i, w in enumerate(words[a0:a1])]
+    return timed

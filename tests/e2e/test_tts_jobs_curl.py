@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from audiofn.codecs import decode
+from audiofn.services.tts_jobs import catalogue_voice_number
 from audiofn.stt.wer import word_error_rate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -161,7 +162,7 @@ def test_english_speech_from_the_documented_command_says_the_words(shell, transc
         json.dumps({"text": sentence, "lang": "en", "voice_id": "joe"}),
     )
     job = shell.json(submit_text)["data"]
-    assert job["voice_id"] == "joe"
+    assert job["voice_id"] == int(catalogue_voice_number("joe"))  # an integer, as documented
     assert (
         wait_until_finished(shell, find(commands, r"-X GET \S*/jobs/\$JOB_ID/ "), job["id"])[
             "status"

@@ -47,11 +47,14 @@ UNKNOWN_NUMBER = "999999"
 NOT_TENANT_OWNED = {
     ("GET", "/v1/models/{model}"): "the model catalogue, the same for everyone",
     ("GET", "/track/{token}/{event}"): "VAST beacons: no key by design, unguessable tokens",
+    ("GET", "/voice-previews/{token}/{file_name}"): "previews for players: no key by design, "
+    "an unguessable token per organisation",
 }
 # Operations reachable without an organisation key.
 PUBLIC_OPERATIONS = {
     ("GET", "/health"),
     ("GET", "/track/{token}/{event}"),
+    ("GET", "/voice-previews/{token}/{file_name}"),
     ("POST", "/admin/orgs"),  # checks the admin key itself
 }
 
@@ -273,6 +276,7 @@ PATH_CASES: dict[tuple[str, str], Case] = {
     ("GET", f"{V}/voices/{{voice_id}}/status"): Case(
         "GET", lambda i: f"{V}/voices/{i['voice']}/status"
     ),
+    ("GET", f"{V}/voices/{{voice_id}}"): Case("GET", lambda i: f"{V}/voices/{i['voice']}"),
     ("DELETE", f"{V}/voices/{{voice_id}}"): Case("DELETE", lambda i: f"{V}/voices/{i['voice']}"),
     ("PATCH", f"{V}/voices/{{voice_id}}"): Case(
         "PATCH", lambda i: f"{V}/voices/{i['voice']}", json_body=lambda i: {"name": "taken"}

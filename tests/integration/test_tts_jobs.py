@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from audiofn.services.tts_jobs import catalogue_voice_number
 from tests.conftest import drain_queue, http_event, load_event, load_function, reset_process_caches
 
 pytestmark = pytest.mark.slow
@@ -145,7 +146,7 @@ def test_a_long_text_is_spoken_in_chunks_and_joined(org, tts, api, lambda_contex
     sentence = "This sentence is one of many in a long text. "
     text = sentence * 12 + "\n\n" + sentence * 12
     job = submit(api, lambda_context, org.api_key, text=text, lang="en", voice_id=None)
-    assert job["voice_id"] == "joe"
+    assert job["voice_id"] == int(catalogue_voice_number("joe"))  # an integer, as documented
 
     # When it is synthesised
     drain(tts, lambda_context)

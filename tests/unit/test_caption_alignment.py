@@ -1,4 +1,4 @@
-from audiofn.workers.mastering import align_written_words
+from audiofn.captions import align_written_words
 
 
 def test_misheard_words_show_as_written_at_their_place():

@@ -11,6 +11,7 @@ from audiofn.api import (
     batches,
     health,
     inbox,
+    key_check,
     lexi,
     media,
     openai_audio,
@@ -31,6 +32,7 @@ def build_resolver() -> APIGatewayHttpResolver:
     for router in (
         health.router,
         admin.router,
+        key_check.router,
         apiaudio.router,
         lexi.router,
         sound_mastering.router,

@@ -12,13 +12,14 @@ from audiofn.services.orgs import authenticate, key_from_headers
 PUBLIC_PATHS = {"/health", "/openapi.json", "/docs"}
 ADMIN_PREFIX = "/admin/"  # admin routes check the admin key themselves
 TRACKING_PREFIX = "/track/"  # ad players call VAST beacons without any key
+PREVIEW_PREFIX = "/voice-previews/"  # players fetch previews by a token in the path
 
 
 def require_org_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     path = app.current_event.path
     if (
         path in PUBLIC_PATHS
-        or path.startswith((ADMIN_PREFIX, TRACKING_PREFIX))
+        or path.startswith((ADMIN_PREFIX, TRACKING_PREFIX, PREVIEW_PREFIX))
         or app.current_event.http_method == "OPTIONS"
     ):
         return next_middleware(app)

@@ -25,3 +25,12 @@ def org_id(router: Router) -> str:
 
 def query(router: Router) -> dict[str, str]:
     return dict(router.current_event.query_string_parameters or {})
+
+
+def request_base_url(router: Router) -> str:
+    """The scheme and host the caller used (``https://abc.execute-api…``), for absolute URLs."""
+    headers = {k.lower(): v for k, v in (router.current_event.headers or {}).items()}
+    proto = headers.get("x-forwarded-proto", "").split(",")[0].strip() or "https"
+    context = router.current_event.raw_event.get("requestContext") or {}
+    host = headers.get("host") or str(context.get("domainName", ""))
+    return f"{proto}://{host}"

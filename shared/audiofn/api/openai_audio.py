@@ -87,7 +87,11 @@ def _audio_response(data: bytes, content_type: str, extension: str) -> Response[
     from audiofn.storage.media import org_prefix
 
     if len(data) <= sync_speech_settings().max_response_bytes:
-        return Response(status_code=200, content_type=content_type, body=data)
+        # JSON replies (word boundaries) go as text: the resolver would encode bytes as JSON
+        text = content_type.startswith("application/")
+        return Response(
+            status_code=200, content_type=content_type, body=data.decode() if text else data
+        )
     org = org_id(speech_router)
     key = f"{org_prefix(org)}speech/sync/{new_id()}.{extension}"
     media = services().media
@@ -109,9 +113,23 @@ def create_speech() -> Response[Any]:
 
     svc = services()
     request, plan = plan_request(svc, org_id(speech_router), _json_body())
-    data = synthesize_bytes(plan, engine_settings_from(svc.settings))
-    extension = "sse" if request.stream_format == "sse" else request.response_format
-    return _audio_response(data, request.content_type, extension)
+    if request.enable_word_boundary:  # the batch-and-streaming seed's JSON (or NDJSON) reply
+        from audiofn.openai_speech.synthesis import SpeechProgress
+        from audiofn.openai_speech.word_boundaries import boundaries_json, iter_ndjson
+
+        settings = engine_settings_from(svc.settings)
+        if request.buffered:
+            body = boundaries_json(plan, settings, request.input)
+        else:  # a stream asked of the buffered API: the same lines, all at once
+            progress = SpeechProgress(len(plan.pieces))
+            body = b"".join(iter_ndjson(plan, settings, request.input, progress))
+        response = _audio_response(body, request.content_type, "json")
+    else:
+        data = synthesize_bytes(plan, engine_settings_from(svc.settings))
+        extension = "sse" if request.stream_format == "sse" else request.response_format
+        response = _audio_response(data, request.content_type, extension)
+    response.headers["x-audiofn-voice"] = plan.voice.id  # as the streamed endpoint says it
+    return response
 
 
 def _sync_request(body: Any, fmt: str) -> dict[str, Any]:

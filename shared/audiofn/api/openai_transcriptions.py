@@ -9,6 +9,7 @@ exception classes.
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -58,6 +59,14 @@ def parse_form(content_type: str, body: bytes) -> tuple[dict[str, list[str]], di
     return fields, files
 
 
+def _json_list(value: str) -> list[str]:
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return [value]  # not JSON after all: the model names the bad value
+    return [str(item) for item in decoded] if isinstance(decoded, list) else [value]
+
+
 @router.post(TRANSCRIPTIONS_PATH)
 def create_transcription() -> Response[Any]:
     from audiofn.services.transcriptions import TranscriptionRequest, transcribe_upload
@@ -75,6 +84,10 @@ def create_transcription() -> Response[Any]:
         return openai_error(400, "model is required", "model")
     values: dict[str, Any] = {name: value[-1] for name, value in fields.items()}
     granularities = fields.get("timestamp_granularities[]") or fields.get("timestamp_granularities")
+    if granularities and len(granularities) == 1 and granularities[0].startswith("["):
+        granularities = _json_list(granularities[0])  # the AI Refinery SDK sends '["word"]'
+    values.pop("timestamp_granularities[]", None)
+    values.pop("timestamp_granularities", None)
     if granularities:
         values["timestamp_granularities"] = granularities
     try:

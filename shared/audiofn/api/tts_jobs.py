@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from audiofn.api.deps import org_id, services
+from audiofn.api.deps import org_id, request_base_url, services
 from audiofn.errors import AudiofnError, InvalidInput
 from audiofn.observability import logger
 from audiofn.services import tts_jobs
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 JOBS_PREFIX = "/api/v1/jobs"
 # Lambda answers at most 6 MB, base64 adds a third: larger files are a redirect to S3.
 INLINE_AUDIO_BYTES = 4 * 1024 * 1024
+UNAUTHORIZED_MESSAGE = "No valid API key provided."
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 router = Router()
@@ -60,6 +61,8 @@ def seed_error_bodies(app: APIGatewayHttpResolver, next_middleware: NextMiddlewa
     try:
         response = next_middleware(app)
     except AudiofnError as error:
+        if error.status_code == 401:
+            return seed_error(401, {"message": UNAUTHORIZED_MESSAGE})
         return seed_error(error.status_code, error.to_body())
     except NotFoundError:
         return seed_error(404, {"message": f"no route for {app.current_event.http_method} {path}"})
@@ -67,6 +70,8 @@ def seed_error_bodies(app: APIGatewayHttpResolver, next_middleware: NextMiddlewa
         logger.exception("unhandled error")
         return seed_error(500, {"message": "internal error; the request id is in the logs"})
     body = response.body
+    if response.status_code == 401:  # the protocol's documents give this body word for word
+        return seed_error(401, {"message": UNAUTHORIZED_MESSAGE})
     if response.status_code >= 400 and isinstance(body, dict) and "error" not in body:
         return seed_error(response.status_code, body)
     return response
@@ -272,7 +277,5 @@ def _count(value: str | None, field: str, default: int, *, minimum: int) -> int:
 
 
 def _page_url(limit: int, offset: int) -> str:
-    proto = _header("x-forwarded-proto").split(",")[0].strip() or "https"
-    context = router.current_event.raw_event.get("requestContext") or {}
-    host = _header("host") or str(context.get("domainName", ""))
-    return f"{proto}://{host}{JOBS_PREFIX}/?{urlencode({'limit': limit, 'offset': offset})}"
+    query = urlencode({"limit": limit, "offset": offset})
+    return f"{request_base_url(router)}{JOBS_PREFIX}/?{query}"

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from audiofn.api.deps import org_id, query, services
+from audiofn.api.deps import org_id, query, request_base_url, services
 from audiofn.api.errors import json_response
 from audiofn.api.forms import UnreadableForm, read_multipart
 from audiofn.config import api_settings
@@ -99,8 +99,13 @@ def read_form() -> FormData:
 
 
 @router.get(f"{PREFIX}/voice-profiles")
+@router.get(f"{PREFIX}/voices")  # the protocol's own examples list voices here
 def list_voice_profiles() -> dict[str, Any]:
-    return voices.list_voice_profiles(services(), org_id(router), query(router))
+    from audiofn.services.public_previews import add_preview_urls
+
+    listing = voices.list_voice_profiles(services(), org_id(router), query(router))
+    add_preview_urls(services(), org_id(router), request_base_url(router), listing["voices"])
+    return listing
 
 
 @router.post(f"{PREFIX}/voice-profiles")
@@ -146,10 +151,15 @@ def _created(
 
 
 @router.get(f"{PREFIX}/voices/<voice_id>/status")
+@router.get(f"{PREFIX}/voices/<voice_id>")
 def voice_status(voice_id: str) -> dict[str, Any]:
+    from audiofn.services.public_previews import add_preview_urls
+
     svc = services()
     org = org_id(router)
-    return voices.ref_to_api(voices.find_voice(svc, org, voice_id), svc.settings, org)
+    voice = voices.ref_to_api(voices.find_voice(svc, org, voice_id), svc.settings, org)
+    add_preview_urls(svc, org, request_base_url(router), [voice])
+    return voice
 
 
 @router.patch(f"{PREFIX}/voices/<voice_id>")
@@ -221,6 +231,17 @@ def voice_preview(voice_id: str) -> dict[str, Any]:
         generate_if_missing=generate in {"true", "1"},
         wait_seconds=api_settings().speech_wait_seconds,
     )
+
+
+@router.get("/voice-previews/<token>/<file_name>")
+def public_preview(token: str, file_name: str) -> Response[str]:
+    """A listing's ``preview_url``: no key, a redirect to the audio (see public_previews)."""
+    from audiofn.services.public_previews import public_preview_audio_url
+
+    location = public_preview_audio_url(
+        services(), token, file_name, api_settings().speech_wait_seconds
+    )
+    return Response(status_code=302, body="", headers={"Location": location})
 
 
 @router.post(f"{PREFIX}/preview/batch")

@@ -47,6 +47,8 @@ class TtsJobRecord(BaseModel):
     reason: str | None = None
     created: str = Field(default_factory=created_now)
     updated: str = Field(default_factory=created_now)
+    progress: dict[str, int] | None = None  # chunks_done and chunks_total while synthesizing
+    request_token: str | None = None  # which request made the job (see TtsJobsTable.create_job)
 
     def to_api(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -59,6 +61,13 @@ class TtsJobRecord(BaseModel):
         }
         if self.status == "failed":
             body["reason"] = self.reason or "unknown reason"  # an extra key old clients ignore
+        if self.progress and self.status == "synthesizing":  # another such key
+            done, total = self.progress["chunks_done"], self.progress["chunks_total"]
+            body["progress"] = {
+                "chunks_done": done,
+                "chunks_total": total,
+                "percent": round(100 * done / total) if total else 0,
+            }
         return body
 
 

@@ -2,15 +2,24 @@
 
 OpenAI's fields: ``model``, ``input`` (at most 4,096 characters), ``voice``, ``response_format``
 (mp3 by default), ``speed`` (0.25..4.0), ``instructions`` and ``stream_format`` (audio|sse).
-Extensions: ``model_extensions.sr`` (a sample rate), and ``speech_synthesis_language`` and
-``sample_rate`` at the top level (what OpenAI clients send through ``extra_body``).
+Extensions: ``model_extensions.sr`` (a sample rate), and ``speech_synthesis_language``,
+``sample_rate`` and ``enable_word_boundary`` either at the top level (the ``openai`` package
+merges ``extra_body`` into the body) or nested under ``extra_body`` (the batch-and-streaming
+seed's client, the AI Refinery SDK, sends it as one object, with a ``stream`` flag).
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from audiofn.errors import InvalidInput
 
@@ -18,6 +27,8 @@ MAX_INPUT_CHARS = 4096
 MIN_SPEED, MAX_SPEED = 0.25, 4.0
 SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)
 DEFAULT_SAMPLE_RATE = 24_000  # OpenAI's rate (its pcm is 24 kHz 16-bit little-endian mono)
+EXTRA_BODY_FIELDS = ("speech_synthesis_language", "sample_rate", "enable_word_boundary")
+"""What the batch-and-streaming seed passes in ``extra_body``."""
 RESPONSE_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
 STREAM_FORMATS = ("audio", "sse")
 
@@ -52,12 +63,32 @@ class SpeechRequest(BaseModel):
     input: str
     voice: str = Field(min_length=1, max_length=200)
     response_format: ResponseFormat = "mp3"
+    """mp3 for OpenAI's clients; wav for the batch-and-streaming seed's (see ``_seed_shape``)."""
     speed: float = Field(1.0, ge=MIN_SPEED, le=MAX_SPEED)
     instructions: str | None = Field(None, max_length=MAX_INPUT_CHARS)
     stream_format: Literal["audio", "sse"] = "audio"
     model_extensions: ModelExtensions | None = None
     speech_synthesis_language: str | None = Field(None, min_length=2, max_length=35)
     sample_rate: int | None = None
+    enable_word_boundary: bool = False
+    stream: bool | None = None
+    """The seed's client says whether it reads the reply as a stream (None: OpenAI's, always)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_shape(cls, body: Any) -> Any:
+        """Lift a nested ``extra_body`` to the top level (fields given there win), and default
+        ``response_format`` to the seed's ``wav`` when the body has the seed's shape."""
+        if not isinstance(body, dict):
+            return body
+        nested = body.get("extra_body")
+        if nested is None and "stream" not in body:
+            return body
+        nested = nested if isinstance(nested, dict) else {}  # not an object: parse_ refuses it
+        lifted = {key: value for key, value in body.items() if key != "extra_body"}
+        lifted.update({key: nested[key] for key in EXTRA_BODY_FIELDS if key in nested})
+        lifted.setdefault("response_format", "wav")
+        return lifted
 
     @field_validator("input")
     @classmethod
@@ -87,7 +118,14 @@ class SpeechRequest(BaseModel):
         return DEFAULT_SAMPLE_RATE
 
     @property
+    def buffered(self) -> bool:
+        """Answered whole (exact WAV sizes, a Content-Length) rather than streamed."""
+        return self.stream is False
+
+    @property
     def content_type(self) -> str:
+        if self.enable_word_boundary:
+            return "application/json" if self.buffered else "application/x-ndjson"
         if self.stream_format == "sse":
             return "text/event-stream"
         return CONTENT_TYPES[self.response_format]
@@ -97,6 +135,8 @@ def parse_speech_request(body: Any) -> SpeechRequest:
     """Validate a decoded JSON body; :class:`InvalidInput` names the field that is wrong."""
     if not isinstance(body, dict):
         raise InvalidInput("the request body must be a JSON object", field=None)
+    if body.get("extra_body") is not None and not isinstance(body["extra_body"], dict):
+        raise InvalidInput("extra_body must be a JSON object", field="extra_body")
     try:
         request = SpeechRequest.model_validate(body)
     except ValidationError as exc:

@@ -37,6 +37,7 @@ SEED_VOICES: dict[str, tuple[str, str]] = {
     "325644": ("Sibel", "espeak-tr-female"),
     "325645": ("Anna", "espeak-ru-female"),
 }
+CATALOGUE_NUMBERS_FROM, CATALOGUE_NUMBERS = 500_000, 400_000
 DEFAULT_LIST_LIMIT = 10
 MAX_LIST_LIMIT = 100
 MP3_CONTENT_TYPE = "audio/mpeg"
@@ -113,17 +114,21 @@ def resolve_job_voice(
         for seed_id, (_name, catalogue_id) in SEED_VOICES.items():
             if any(voice.id == catalogue_id for voice in speakers):
                 return JobVoice(seed_id, _catalogue_voice(services, catalogue_id))
-        return JobVoice(speakers[0].id, speakers[0])
+        return JobVoice(catalogue_voice_number(speakers[0].id), speakers[0])
     voice: Voice | None
     if voice_id in SEED_VOICES:
         voice = _catalogue_voice(services, SEED_VOICES[voice_id][1])
     else:
         voice = resolve_custom_voice(services, org_id, voice_id)
-        if voice is None and not voice_id.isdigit():
+        if voice is None and voice_id.isdigit():
+            voice = _numbered_catalogue_voice(services, voice_id)
+        elif voice is None:
             try:
                 voice = _catalogue_voice(services, voice_id)
             except UnknownVoice:
                 voice = None
+            else:  # reported by its number: this protocol's voice ids are integers
+                voice_id = catalogue_voice_number(voice.id)
     if voice is None:
         known = ", ".join(SEED_VOICES)
         raise InvalidInput(
@@ -138,6 +143,22 @@ def resolve_job_voice(
             field="lang",
         )
     return JobVoice(voice_id, voice)
+
+
+def catalogue_voice_number(voice_id: str) -> str:
+    """A built-in voice's integer id in this protocol, stable across deployments: 500000 to
+    899999 from a CRC of its name (clear of the documented ids and of custom voices')."""
+    import zlib
+
+    return str(CATALOGUE_NUMBERS_FROM + zlib.crc32(voice_id.encode()) % CATALOGUE_NUMBERS)
+
+
+def _numbered_catalogue_voice(services: Services, number: str) -> Voice | None:
+    settings = services.settings
+    voices = list_voices(
+        polly_enabled=settings.polly_enabled, upstream_enabled=bool(settings.upstream_tts_url)
+    )
+    return next((v for v in voices if catalogue_voice_number(v.id) == number), None)
 
 
 def voice_of_job(services: Services, job: TtsJobRecord) -> Voice:
@@ -228,39 +249,56 @@ def submit_job(
     file_name: str | None = None,
     file_data: bytes | None = None,
 ) -> TtsJobRecord:
-    """Store the text (and the uploaded file), record the job as waiting, then queue it."""
+    """Record the job as waiting under the next id, store its text (and the uploaded file),
+    then queue it. Nothing here speaks or loads a model, and a store that does not answer is
+    a 503 (the job, if it was recorded, is marked failed with the reason): never a 500."""
+    import uuid
+
     field = "file" if file_data is not None else "text"
     check_text(services, text, field)
     job_voice = resolve_job_voice(services, org_id, voice_id, language)
     table = TtsJobsTable(services.settings.table)
-    job_id = table.next_job_id(org_id)
-    prefix = f"{org_prefix(org_id)}tts-jobs/{job_id}/"
-    text_key = prefix + "text.txt"
-    services.media.put_bytes(text_key, text.encode("utf-8"), "text/plain; charset=utf-8")
-    if file_data is not None:
-        services.media.put_bytes(prefix + "upload", file_data, "application/octet-stream")
-    job = TtsJobRecord(
-        job_id=job_id,
-        org_id=org_id,
-        voice_id=job_voice.voice_id,
-        voice=job_voice.voice.id,
-        language=language,
-        character_count=len(text),
-        source="file" if file_data is not None else "text",
-        file_name=file_name,
-        prefix=prefix,
-        text_key=text_key,
-        audio_key=prefix + "speech.mp3",
-    )
-    table.put_job(job)
+    token = uuid.uuid4().hex
+
+    def record(job_id: int) -> TtsJobRecord:
+        prefix = f"{org_prefix(org_id)}tts-jobs/{job_id}/"
+        return TtsJobRecord(
+            job_id=job_id,
+            org_id=org_id,
+            voice_id=job_voice.voice_id,
+            voice=job_voice.voice.id,
+            language=language,
+            character_count=len(text),
+            source="file" if file_data is not None else "text",
+            file_name=file_name,
+            prefix=prefix,
+            text_key=prefix + "text.txt",
+            audio_key=prefix + "speech.mp3",
+            request_token=token,
+        )
+
     try:
+        job = table.create_job(org_id, record)
+    except Exception as error:
+        logger.exception("could not record a TTS job")
+        raise ServiceUnavailable(
+            "the job store did not answer; no job was made, try again"
+        ) from error
+    try:
+        services.media.put_bytes(job.text_key, text.encode("utf-8"), "text/plain; charset=utf-8")
+        if file_data is not None:
+            services.media.put_bytes(job.prefix + "upload", file_data, "application/octet-stream")
         send_messages(
-            services.settings.tts_job_queue_url, [TtsJobTask(org_id=org_id, job_id=job_id)]
+            services.settings.tts_job_queue_url, [TtsJobTask(org_id=org_id, job_id=job.job_id)]
         )
     except Exception as error:
-        logger.exception("could not queue a TTS job", extra={"job": job_id})
-        table.move_job(org_id, job_id, "failed", reason=f"could not be queued: {error}")
-        raise ServiceUnavailable("the job could not be queued; try again") from error
+        logger.exception("could not store or queue a TTS job", extra={"job": job.job_id})
+        reason = f"could not be stored or queued: {type(error).__name__}"
+        try:
+            table.move_job(org_id, job.job_id, "failed", reason=reason)
+        except Exception:
+            logger.exception("could not mark the TTS job failed", extra={"job": job.job_id})
+        raise ServiceUnavailable(f"job {job.job_id} {reason}; try again") from error
     return job
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 from audiofn.config import CommonSettings
 from audiofn.observability import logger
@@ -30,3 +31,22 @@ def encoded_seconds(data: bytes) -> float:
         return float(soundfile.info(io.BytesIO(data)).duration)
     except Exception:
         return 0.0
+
+
+NO_RATING = 0.0
+"""Nothing here collects ratings, so every voice's ``avg_rating`` is 0.0 with ``rating_count``
+0: a number, as the protocol documents it, that ranks no voice above another."""
+
+
+def add_usage_stats(
+    settings: CommonSettings, org_id: str, entries: list[dict[str, Any]], keys: list[str]
+) -> None:
+    """Give each listed voice (counted under ``keys``) ``usage_stats``: the organisation's
+    generations with it."""
+    totals = VoicesTable(settings.table).usage_totals(org_id, keys)
+    for entry, key in zip(entries, keys, strict=True):
+        entry["usage_stats"] = {
+            "total_generations": totals.get(key, 0),
+            "avg_rating": NO_RATING,
+            "rating_count": 0,
+        }

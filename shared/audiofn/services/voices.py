@@ -389,6 +389,10 @@ def list_voice_profiles(services: Services, org_id: str, params: dict[str, str])
 
     selected = [entry for entry in entries if matches(entry)]
     page = selected[skip : skip + min(limit, MAX_PAGE)]
+    from audiofn.services.voice_usage import add_usage_stats
+
+    keys = [CUSTOM_PREFIX + e["uuid"] if e["is_custom"] else str(e["voice_id"]) for e in page]
+    add_usage_stats(settings, org_id, page, keys)
     applied: dict[str, Any] = {k: params[k] for k in sorted(filters)}
     if language:
         applied["language"] = params["language"]
@@ -823,6 +827,8 @@ def add_collection_voices(
 
 
 def usage_analytics(services: Services, org_id: str, params: dict[str, str]) -> dict[str, Any]:
+    from audiofn.services.voice_usage import NO_RATING
+
     period = params.get("period") or "30d"
     if period not in _PERIOD_DAYS:
         raise InvalidInput(
@@ -866,7 +872,8 @@ def usage_analytics(services: Services, org_id: str, params: dict[str, str]) -> 
         "total_generations": sum(r["generations"] for r in rows),
         "total_characters": sum(r["characters"] for r in rows),
         "total_duration": round(sum(r["duration"] for r in rows), 3),
-        "avg_rating": None,  # nothing here collects ratings
+        "avg_rating": NO_RATING,
+        "rating_count": 0,
         f"{breakdown}_breakdown": rows,
     }
 

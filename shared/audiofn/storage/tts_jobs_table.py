@@ -3,14 +3,17 @@
 ORG#<org>  TTSJOBSEQ               last: the organisation's last job id (an atomic counter)
 ORG#<org>  TTSJOB#<id, 12 digits>  a job: status, voice, language, counts, S3 keys, reason
 
-Ids are per organisation and increase, so the zero-padded sort key lists newest first when
-read backwards. Status changes are conditional updates, so a redelivered message or a
+Ids are per organisation and consecutive: a job and its counter are written in one
+transaction that expects the counter's previous value, so an id is taken only by a job that
+exists, and a retried write (botocore repeats a call whose answer was lost) finds its own job
+instead of taking another id. The zero-padded sort key lists newest first when read
+backwards. Status changes are conditional updates, so a redelivered message or a
 concurrent delete can never move a job backwards or bring a deleted one back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ from audiofn.models.tts_jobs import TtsJobRecord, TtsJobStatus, created_now
 from audiofn.storage.aws import dynamodb_table
 
 _JOB_PREFIX = "TTSJOB#"
+MAX_ID_ATTEMPTS = 50  # each lost race means another request got an id: progress was made
 
 
 def _pk(org_id: str) -> str:
@@ -59,6 +63,65 @@ class TtsJobsTable:
             ReturnValues="UPDATED_NEW",
         )
         return int(result["Attributes"]["last"])
+
+    def create_job(self, org_id: str, make: Callable[[int], TtsJobRecord]) -> TtsJobRecord:
+        """Record `make(id)` under the organisation's next id (see the module's note).
+
+        The record's ``request_token`` tells this call's job from a concurrent one's.
+        """
+        counter = {"pk": _pk(org_id), "sk": "TTSJOBSEQ"}
+        for _ in range(MAX_ID_ATTEMPTS):
+            found = self._table.get_item(Key=counter, ConsistentRead=True).get("Item")
+            last = int(found["last"]) if found else 0
+            job = make(last + 1)
+            item = {"pk": _pk(org_id), "sk": _sk(job.job_id), **job.model_dump()}
+            # The counter is put whole (moto's transactions mishandle an Update's expressions).
+            advance: dict[str, Any] = {
+                "TableName": self.name,
+                "Item": {**counter, "last": job.job_id},
+                "ConditionExpression": "#last = :last" if found else "attribute_not_exists(pk)",
+            }
+            if found:
+                advance["ExpressionAttributeNames"] = {"#last": "last"}
+                advance["ExpressionAttributeValues"] = {":last": last}
+            try:  # the resource's client takes and gives plain values, as the resource does
+                self._table.meta.client.transact_write_items(
+                    TransactItems=[
+                        {"Put": advance},
+                        {
+                            "Put": {
+                                "TableName": self.name,
+                                "Item": item,
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+                return job
+            except Exception as error:
+                if type(error).__name__ != "TransactionCanceledException":
+                    raise
+            taken = self.get_job(org_id, job.job_id)
+            if taken is not None and taken.request_token == job.request_token:
+                return taken  # our own write, answered to a try whose answer was lost
+        raise RuntimeError(f"no job id after {MAX_ID_ATTEMPTS} tries (constant contention)")
+
+    def set_progress(self, org_id: str, job_id: int, done: int, total: int) -> None:
+        """How many of the job's chunks are spoken; only while it is synthesizing."""
+        try:
+            self._table.update_item(
+                Key={"pk": _pk(org_id), "sk": _sk(job_id)},
+                UpdateExpression="SET progress = :progress",
+                ConditionExpression="#status = :synthesizing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":progress": {"chunks_done": done, "chunks_total": total},
+                    ":synthesizing": "synthesizing",
+                },
+            )
+        except Exception as error:
+            if not _condition_failed(error):
+                raise
 
     def put_job(self, job: TtsJobRecord) -> None:
         self._table.put_item(

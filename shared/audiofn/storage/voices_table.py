@@ -23,6 +23,7 @@ from audiofn.storage.aws import dynamodb_table
 # Numeric ids start high, clear of the small ids other protocols map to built-in voices.
 FIRST_VOICE_ID = 1_000_000
 ALL_VOICES = "*"
+USAGE_TOTAL = "ALL"  # a voice's all-time counters; sorts before "DAY#", so day queries skip it
 
 
 def _plain(value: Any) -> Any:
@@ -175,10 +176,14 @@ class VoicesTable:
     def add_usage(
         self, org_id: str, voice_id: str, day: str, characters: int, seconds: float
     ) -> None:
-        """Atomic ADD on the voice's day and on the organisation's day total."""
-        for vid in {voice_id, ALL_VOICES}:
+        """Atomic ADD on the voice's day, its all-time total, and the organisation's day."""
+        for vid, sk in {
+            (voice_id, f"DAY#{day}"),
+            (voice_id, USAGE_TOTAL),
+            (ALL_VOICES, f"DAY#{day}"),
+        }:
             self._table.update_item(
-                Key={"pk": f"VOICEUSAGE#{org_id}#{vid}", "sk": f"DAY#{day}"},
+                Key={"pk": f"VOICEUSAGE#{org_id}#{vid}", "sk": sk},
                 UpdateExpression="ADD generations :one, characters :chars, seconds :secs",
                 ExpressionAttributeValues={
                     ":one": 1,
@@ -186,6 +191,60 @@ class VoicesTable:
                     ":secs": Decimal(str(round(seconds, 3))),
                 },
             )
+
+    def usage_totals(self, org_id: str, voice_ids: list[str]) -> dict[str, int]:
+        """All-time generations per voice (at most 100 voices: one BatchGetItem)."""
+        wanted = list(dict.fromkeys(voice_ids))[:100]
+        if not wanted:
+            return {}
+        prefix = f"VOICEUSAGE#{org_id}#"
+        request: dict[str, Any] = {
+            self.name: {
+                "Keys": [{"pk": prefix + vid, "sk": USAGE_TOTAL} for vid in wanted],
+                "ProjectionExpression": "pk, generations",
+            }
+        }
+        totals: dict[str, int] = {}
+        while request:  # the resource's client takes and gives plain values
+            answer = self._table.meta.client.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(self.name, []):
+                totals[str(item["pk"])[len(prefix) :]] = int(item.get("generations", 0))
+            request = answer.get("UnprocessedKeys") or {}
+        return totals
+
+    def preview_token(self, org_id: str) -> str:
+        """The organisation's token in keyless preview URLs, made on first use (both ways
+        round: organisation to token, token to organisation, in one transaction)."""
+        import secrets
+
+        key = {"pk": f"VOICEPREVIEWTOKEN#{org_id}", "sk": "TOKEN"}
+        found = self._table.get_item(Key=key).get("Item")
+        if found:
+            return str(found["token"])
+        token = secrets.token_urlsafe(18)
+        reverse = {"pk": f"VOICEPREVIEWORG#{token}", "sk": "ORG", "org_id": org_id}
+        try:  # the resource's client takes plain values
+            self._table.meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.name,
+                            "Item": {**key, "token": token},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": self.name, "Item": reverse}},
+                ]
+            )
+        except Exception as error:
+            if type(error).__name__ != "TransactionCanceledException":
+                raise
+            return str(self._table.get_item(Key=key, ConsistentRead=True)["Item"]["token"])
+        return token
+
+    def org_of_preview_token(self, token: str) -> str | None:
+        item = self._table.get_item(Key={"pk": f"VOICEPREVIEWORG#{token}", "sk": "ORG"}).get("Item")
+        return str(item["org_id"]) if item else None
 
     def usage_days(self, org_id: str, voice_id: str, first_day: str) -> list[VoiceUsageDay]:
         from boto3.dynamodb.conditions import Key

@@ -130,7 +130,7 @@ class MasteringWorker:
     def captions(self, sections: list[Any], texts: list[str], report: Any) -> dict[str, str]:
         """The script's words, timed by recognising each section's speech, placed where the
         section lands in the mix."""
-        from audiofn.captions import captions_for_master, to_srt, to_webvtt
+        from audiofn.captions import align_written_words, captions_for_master, to_srt, to_webvtt
         from audiofn.stt.whisper import transcribe
 
         words = [
@@ -178,41 +178,6 @@ class MasteringWorker:
             )
             public.put_bytes(entry.vast_key, build_vast(ad).encode(), "application/xml")
             report["vast"] = {"mediaFile": ad.media_url, "duration": duration}
-
-
-def align_written_words(
-    written: str, heard: list[tuple[str, float, float]]
-) -> list[tuple[str, float, float]]:
-    """Give the words as written the timings of the words as heard.
-
-    Matched stretches map one to one; a stretch the recogniser heard differently shares the
-    heard stretch's time evenly, so a misheard name still shows as written, at its place.
-    """
-    import difflib
-    import re
-
-    words = re.sub(r"<[^>]+>", " ", written).split()
-    if not words or not heard:
-        return heard
-
-    def key(word: str) -> str:
-        return re.sub(r"[^\w]", "", word.lower())
-
-    matcher = difflib.SequenceMatcher(
-        a=[key(w) for w in words], b=[key(h[0]) for h in heard], autojunk=False
-    )
-    timed: list[tuple[str, float, float]] = []
-    for _, a0, a1, b0, b1 in matcher.get_opcodes():
-        if a0 == a1:
-            continue  # heard but not written: nothing to show
-        if b0 == b1:  # written but not heard: squeeze in at the previous word's end
-            at = timed[-1][2] if timed else heard[0][1]
-            timed += [(w, at, at) for w in words[a0:a1]]
-            continue
-        start, end = heard[b0][1], heard[b1 - 1][2]
-        step = (end - start) / (a1 - a0)
-        timed += [(w, start + i * step, start + (i + 1) * step) for i, w in enumerate(words[a0:a1])]
-    return timed
 
 
 _CAPTION_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip"}

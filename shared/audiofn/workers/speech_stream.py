@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -37,6 +37,11 @@ from audiofn.openai_speech.voices import voice_listing
 from audiofn.services.context import Services
 from audiofn.services.orgs import authenticate, key_from_headers
 from audiofn.tts.registry import engine_settings_from
+
+if TYPE_CHECKING:
+    from audiofn.openai_speech.request import SpeechRequest
+    from audiofn.openai_speech.synthesis import SpeechPlan
+    from audiofn.tts.registry import EngineSettings
 
 SPEECH_PATH = "/v1/audio/speech"
 
@@ -69,8 +74,16 @@ async def create_speech(request: Request) -> Response:
         return _error(error)
     from audiofn.openai_speech.synthesis import SpeechProgress, iter_body
 
+    settings = engine_settings_from(_services().settings)
+    if speech.buffered:  # the seed's client asked for the whole reply (``stream: false``)
+        return await _buffered(speech, plan, settings)
     progress = SpeechProgress(len(plan.pieces))
-    chunks = iter_body(plan, engine_settings_from(_services().settings), progress)
+    if speech.enable_word_boundary:
+        from audiofn.openai_speech.word_boundaries import iter_ndjson
+
+        chunks = iter_ndjson(plan, settings, speech.input, progress)
+    else:
+        chunks = iter_body(plan, settings, progress)
     context = {
         "org": org_id,
         "voice": plan.voice.id,
@@ -82,6 +95,22 @@ async def create_speech(request: Request) -> Response:
     request.app.state.last_speech = progress
     return StreamingResponse(
         _relay(chunks, progress, context, started),
+        media_type=speech.content_type,
+        headers={"x-audiofn-voice": plan.voice.id, "cache-control": "no-store"},
+    )
+
+
+async def _buffered(speech: SpeechRequest, plan: SpeechPlan, settings: EngineSettings) -> Response:
+    """The whole file (a WAV with its real sizes), or the word-boundary JSON."""
+    from audiofn.openai_speech.synthesis import synthesize_bytes
+    from audiofn.openai_speech.word_boundaries import boundaries_json
+
+    if speech.enable_word_boundary:
+        body = await run_in_threadpool(boundaries_json, plan, settings, speech.input)
+    else:
+        body = await run_in_threadpool(synthesize_bytes, plan, settings)
+    return Response(
+        body,
         media_type=speech.content_type,
         headers={"x-audiofn-voice": plan.voice.id, "cache-control": "no-store"},
     )

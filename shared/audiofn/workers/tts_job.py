@@ -11,6 +11,7 @@ never moved again.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ MP3_BITRATE_KBPS = 64  # mono speech: transparent at 64 kbps, half the size of 1
 EDGE_SILENCE_DBFS = -50.0
 LEAD_MARGIN_MS = 20
 TAIL_MARGIN_MS = 50
+PROGRESS_EVERY_SECONDS = 2.0
 
 
 class JobGone(Exception):
@@ -116,16 +118,37 @@ class TtsJobWorker:
             raise ValueError("the text has nothing to speak")
         voice = voice_of_job(self.services, job)
         self.advance(job, "synthesizing")
-        audio = self.speak(chunks, voice, job.org_id)
+        audio = self.speak(chunks, voice, job.org_id, ChunkProgress(self.table, job, len(chunks)))
         return encode(ensure_headroom(audio), "mp3", bitrate_kbps=MP3_BITRATE_KBPS)
 
-    def speak(self, chunks: list[Chunk], voice: Voice, org_id: str) -> Audio:
+    def speak(
+        self,
+        chunks: list[Chunk],
+        voice: Voice,
+        org_id: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> Audio:
         from audiofn.services.dictionaries import org_lexicon
         from audiofn.text.lexicon import Lexicon
 
         entries = org_lexicon(self.services, org_id)
         lexicon = Lexicon(entries) if entries else None
-        return speak_chunks(chunks, voice, self.engine_settings, lexicon)
+        return speak_chunks(chunks, voice, self.engine_settings, lexicon, progress)
+
+
+class ChunkProgress:
+    """Records how many chunks are spoken: at the first, then at most every few seconds (a
+    write per chunk would cost more than it tells), and at the last."""
+
+    def __init__(self, table: TtsJobsTable, job: TtsJobRecord, total: int) -> None:
+        self.table, self.job, self.total = table, job, total
+        self.written_at = 0.0
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if done in (1, self.total) or now - self.written_at >= PROGRESS_EVERY_SECONDS:
+            self.table.set_progress(self.job.org_id, self.job.job_id, done, self.total)
+            self.written_at = now
 
 
 def speak_chunks(
@@ -133,9 +156,11 @@ def speak_chunks(
     voice: Voice,
     engine_settings: EngineSettings,
     lexicon: Lexicon | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Audio:
     """Each chunk spoken on its own (escaped: job text is never markup), edges trimmed,
-    joined with the same sentence and paragraph pauses scripts get."""
+    joined with the same sentence and paragraph pauses scripts get; `progress` hears how
+    many chunks are spoken."""
     import numpy as np
 
     from audiofn.audio import Audio
@@ -154,6 +179,8 @@ def speak_chunks(
         elif spoken.sample_rate != rate:
             spoken = resample(spoken, rate)
         pieces.append(trim_edges(spoken).samples)
+        if progress is not None:
+            progress(index + 1)
         if index < len(chunks) - 1:
             pause_ms = PARAGRAPH_PAUSE_MS if chunk.ends_paragraph else SENTENCE_PAUSE_MS
             pause_ms -= LEAD_MARGIN_MS + TAIL_MARGIN_MS  # the margins count as pause
