@@ -18,6 +18,12 @@ from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
 from audiofn.services.scripts import get_script
 from audiofn.storage.media import org_prefix
 from audiofn.tts.catalogue import UnknownVoice
+from audiofn.work_limits import (
+    SpokenEstimate,
+    break_ms,
+    check_speech_files,
+    check_spoken_seconds,
+)
 
 DEFAULT_VOICE = "Joanna"  # the protocol's documented default; see the README for how it resolves
 DEFAULT_SPEED = 100.0
@@ -90,6 +96,10 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
 
     placeholder_names = {p.name for p in parsed.placeholders}
     listeners = _listeners(request.audience, placeholder_names)
+    limit_field = "audience" if request.audience else "scriptId"
+    check_speech_files(len(parsed.sections), len(listeners), field=limit_field)
+    breaks = {section.name: break_ms(section.text) for section in parsed.sections}
+    estimate = SpokenEstimate()
     job_id = new_id()
     prefix = f"{org_prefix(org_id)}speech/{script.script_id}/{job_id}/"
     tasks: list[SpeechTask] = []
@@ -101,6 +111,12 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
             used = {k: v for k, v in values.items() if k in placeholder_names}
             file_name = _file_name(section.name, used)
             settings = per_section[section.name]
+            estimate.add(
+                text,
+                speed=settings.speed / 100.0,
+                break_ms=breaks[section.name],
+                padding_ms=settings.padding_ms,
+            )
             tasks.append(
                 SpeechTask(
                     org_id=org_id,
@@ -126,6 +142,7 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                     text=text,
                 )
             )
+    check_spoken_seconds(estimate, field=limit_field)
 
     return start_job(
         services,
