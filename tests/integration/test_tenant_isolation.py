@@ -47,12 +47,16 @@ UNKNOWN_NUMBER = "999999"
 NOT_TENANT_OWNED = {
     ("GET", "/v1/models/{model}"): "the model catalogue, the same for everyone",
     ("GET", "/track/{token}/{event}"): "VAST beacons: no key by design, unguessable tokens",
+    ("GET", "/admin/orgs/{org_id}/limits"): "the admin's: checks the admin key itself",
+    ("PUT", "/admin/orgs/{org_id}/limits"): "the admin's: checks the admin key itself",
 }
 # Operations reachable without an organisation key.
 PUBLIC_OPERATIONS = {
     ("GET", "/health"),
     ("GET", "/track/{token}/{event}"),
     ("POST", "/admin/orgs"),  # checks the admin key itself
+    ("GET", "/admin/orgs/{org_id}/limits"),
+    ("PUT", "/admin/orgs/{org_id}/limits"),
 }
 
 

@@ -15,6 +15,7 @@ from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, speech_of, start_job
 from audiofn.services.media_library import resolve_background
+from audiofn.services.quotas import admit_job
 from audiofn.services.scripts import get_script
 from audiofn.services.sound_library import check_template
 from audiofn.services.speech import ManifestEntry
@@ -153,6 +154,7 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 title=f"{script.project_name} / {script.script_name}",
             )
         )
+    admit_job(services, org_id, job_id)
     return start_job(
         services,
         kind="mastering",

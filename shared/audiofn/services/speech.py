@@ -15,6 +15,7 @@ from audiofn.naming import new_id, short_hash, slug
 from audiofn.scripts import check_audience_values, parse_script
 from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
+from audiofn.services.quotas import admit_job
 from audiofn.services.scripts import get_script
 from audiofn.storage.media import org_prefix
 from audiofn.tts.catalogue import UnknownVoice
@@ -143,6 +144,7 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                 )
             )
     check_spoken_seconds(estimate, field=limit_field)
+    admit_job(services, org_id, job_id, characters=sum(len(task.text) for task in tasks))
 
     return start_job(
         services,
