@@ -147,7 +147,9 @@ def list_media(
     else:
         records = table.list_media(org_id)
     wanted = {t.lower() for t in parse_tags(tags)}
-    records = [r for r in records if wanted <= {t.lower() for t in r.tags}]
+    records = [
+        _settle_stalled(services, r) for r in records if wanted <= {t.lower() for t in r.tags}
+    ]
     uploads = _uploads(services)
     return {
         "savedAudioFiles": [
@@ -159,6 +161,26 @@ def list_media(
             for r in records
         ]
     }
+
+
+def _settle_stalled(services: Services, record: MediaRecord) -> MediaRecord:
+    """An upload still unchecked long after its URL expired and its check's last try could
+    have ended is unusable, saying which of the two happened."""
+    from audiofn.stalls import MEDIA_CHECK_SECONDS, STOPPED, stalled
+
+    bound = services.settings.presign_seconds + MEDIA_CHECK_SECONDS
+    if record.status != "uploading" or not stalled(record.created_at, bound):
+        return record
+    arrived = _uploads(services).size(record.s3_key) is not None
+    record.status = "unusable"
+    record.reason = (
+        f"the check of this file did not finish: {STOPPED}"
+        if arrived
+        else "no file arrived before the upload URL expired"
+    )
+    record.checked_at = utc_now()
+    _table(services).save_check(record)
+    return record
 
 
 def list_tags(services: Services, org_id: str) -> list[str]:

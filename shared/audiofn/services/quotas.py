@@ -25,9 +25,6 @@ RATE_WINDOW_SECONDS = 10
 """Requests are counted in fixed windows this long: a burst may use a whole window's worth."""
 JOB_RETRY_SECONDS = 30
 """What a 429 for running jobs suggests waiting (a short speech job takes about that)."""
-STALE_JOB_SECONDS = 3 * 3600
-"""A job silent this long holds no slot: past the mastering queue's visibility timeout (1 h)
-times its receive count (3), no delivery of its tasks can still be running."""
 LIMITS_CACHE_SECONDS = 60.0
 """How long a function keeps an organisation's limits: an admin's change applies within it."""
 
@@ -131,11 +128,11 @@ def _claim_slot(services: Services, org_id: str, job_id: str, most: int) -> None
 
 
 def _still_running(services: Services, org_id: str, job_id: str) -> bool:
+    """A stalled job (see :mod:`audiofn.stalls`) holds no slot."""
+    from audiofn.stalls import JOB_SECONDS, stalled
+
     job = services.table.get_job(org_id, job_id)
-    if job is None or job.status != "running":
-        return False
-    updated = datetime.fromisoformat(job.updated_at.replace("Z", "+00:00"))
-    return datetime.now(UTC) - updated < timedelta(seconds=STALE_JOB_SECONDS)
+    return job is not None and job.status == "running" and not stalled(job.updated_at, JOB_SECONDS)
 
 
 def _today() -> str:
