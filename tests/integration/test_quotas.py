@@ -149,3 +149,23 @@ def _jobs(table, org_id):
     from audiofn.storage.table import _job_from_item
 
     return [_job_from_item(item) for item in table._query(f"ORG#{org_id}", "JOB#")]
+
+
+def test_the_transcription_and_sync_speech_functions_share_the_organisations_rate(
+    api, lambda_context, org, other, monkeypatch
+):
+    from audiofn.services import quotas
+
+    set_limits(api, lambda_context, org, requestsPerSecond=0.1)  # 1 in a 10 s window
+    monkeypatch.setattr(quotas.time, "time", lambda: 2_000_004.0)
+    transcriptions, sync_speech = load_function("transcriptions"), load_function("sync_speech")
+    assert call(api, lambda_context, "GET", "/script", org.api_key)[0] == 200
+
+    for function, path in (
+        (transcriptions, "/v1/audio/transcriptions"),
+        (sync_speech, "/v1/audio/speech"),
+    ):
+        status, body, headers = call(function, lambda_context, "POST", path, org.api_key, {})
+        assert status == 429 and headers["retry-after"] == "6", path
+        assert body["error"]["type"] == "rate_limit_error", body
+        assert call(function, lambda_context, "POST", path, other.api_key, {})[0] != 429

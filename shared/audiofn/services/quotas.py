@@ -1,8 +1,9 @@
 """Fairness between organisations: a request rate, running jobs at once, and characters a day.
 
 In AWS the HTTP API's throttle is stage-wide (HTTP APIs have no usage plans), so one tenant
-could use all of it. The API function therefore counts each organisation's requests itself,
-in the app table, and answers 429 with ``Retry-After`` past its rate; the same for jobs
+could use all of it. The functions behind it (API, sync speech, transcription) therefore
+count each organisation's requests themselves, in the app table, and answer 429 with
+``Retry-After`` past its rate; the same for jobs
 running at once and characters synthesised a day (UTC). The admin sets each organisation's
 figures (``PUT /admin/orgs/{orgId}/limits``); unset ones follow the defaults in
 :mod:`audiofn.models.quotas`.
