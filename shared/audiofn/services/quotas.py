@@ -94,16 +94,30 @@ def admit_job(services: Services, org_id: str, job_id: str, *, characters: int =
     daily quota."""
     limits = limits_of(services, org_id)
     if characters > limits.characters:
+        charge_characters(services, org_id, characters)  # the 400, before holding a slot
+    _claim_slot(services, org_id, job_id, limits.running_jobs)
+    try:
+        charge_characters(services, org_id, characters)
+    except TooManyRequests:
+        _table(services).release(org_id, [job_id])
+        raise
+
+
+def charge_characters(
+    services: Services, org_id: str, characters: int, *, field: str = "scriptId"
+) -> None:
+    """Charge characters to be synthesised to today's quota; 429 until midnight UTC when it
+    is used up, 400 when the request alone is over the whole quota."""
+    limits = limits_of(services, org_id)
+    if characters > limits.characters:
         raise InvalidInput(
             f"the request has {characters} characters to synthesise; this organisation's daily "
             f"quota is {limits.characters}",
-            field="scriptId",
+            field=field,
         )
-    _claim_slot(services, org_id, job_id, limits.running_jobs)
     if characters and not _table(services).take(
         org_id, "CHARACTERS", _today(), characters, limits.characters
     ):
-        _table(services).release(org_id, [job_id])
         used = _table(services).used(org_id, "CHARACTERS", _today())
         raise TooManyRequests(
             f"this organisation's daily quota of {limits.characters} characters is used up "
