@@ -93,7 +93,7 @@ SAMPLE_UPLOAD_SECONDS = 2 * REQUIREMENTS.max_seconds
 def decode_sample(data: bytes, filename: str) -> Audio:
     """Decode an uploaded sample, or say precisely why it cannot be used."""
     from audiofn.codecs import UnsupportedFormat
-    from audiofn.upload_audio import UploadLimits, decode_upload
+    from audiofn.upload_audio import AudioRefused, UploadLimits, decode_upload
 
     ext = extension_of(filename)
     if ext not in ACCEPTED_EXTENSIONS:
@@ -107,6 +107,8 @@ def decode_sample(data: bytes, filename: str) -> Audio:
         _check_wav_container(data, filename)
     try:
         audio = decode_upload(data, UploadLimits(max_seconds=SAMPLE_UPLOAD_SECONDS))
+    except AudioRefused as error:
+        raise SampleUnreadable(f"'{filename}': {error}") from error
     except (UnsupportedFormat, ValueError, RuntimeError) as error:
         raise SampleUnreadable(
             f"'{filename}': not a readable {ext.upper()} file ({error})"
