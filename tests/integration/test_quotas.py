@@ -169,3 +169,17 @@ def test_the_transcription_and_sync_speech_functions_share_the_organisations_rat
         assert status == 429 and headers["retry-after"] == "6", path
         assert body["error"]["type"] == "rate_limit_error", body
         assert call(function, lambda_context, "POST", path, other.api_key, {})[0] != 429
+
+
+def test_sync_speech_counts_against_the_daily_character_quota(api, lambda_context, org, aws):
+    set_limits(api, lambda_context, org, dailyCharacters=8)
+    sync_speech = load_function("sync_speech")
+    body = {"model": "tts-1", "voice": "alloy", "input": "Hello."}
+
+    event = http_event("POST", "/v1/audio/speech", org.api_key, body)
+    first = sync_speech.lambda_handler(event, lambda_context)
+    second = call(sync_speech, lambda_context, "POST", "/v1/audio/speech", org.api_key, body)
+
+    assert first["statusCode"] == 200
+    assert second[0] == 429 and int(second[2]["retry-after"]) > 0
+    assert "daily quota of 8 characters is used up" in second[1]["error"]["message"]
