@@ -183,3 +183,22 @@ def test_sync_speech_counts_against_the_daily_character_quota(api, lambda_contex
     assert first["statusCode"] == 200
     assert second[0] == 429 and int(second[2]["retry-after"]) > 0
     assert "daily quota of 8 characters is used up" in second[1]["error"]["message"]
+
+
+def test_queued_work_holds_no_running_job_slot(api, lambda_context, org):
+    from audiofn.api.deps import services
+    from audiofn.models.apiaudio import CreateSpeechRequest
+    from audiofn.services.speech import create_speech
+
+    set_limits(api, lambda_context, org, maxRunningJobs=1)
+    assert speech(api, lambda_context, org)[0] in (200, 201, 202)
+    status, script = call_api(
+        api, lambda_context, "POST", "/script", org.api_key, {"scriptText": "Hello inbox."}
+    )
+
+    job = create_speech(
+        services(), org.org_id, CreateSpeechRequest(scriptId=script["scriptId"]), queued=True
+    )
+
+    assert job.status == "running"
+    assert speech(api, lambda_context, org)[0] == 429  # the API's request still waits

@@ -46,8 +46,11 @@ class MasterEntry(BaseModel):
     tracking_token: str | None = None
 
 
-def create_mastering(services: Services, org_id: str, request: CreateMasteringRequest) -> JobRecord:
-    """Validate everything up front, then enqueue one task per listener."""
+def create_mastering(
+    services: Services, org_id: str, request: CreateMasteringRequest, *, queued: bool = False
+) -> JobRecord:
+    """Validate everything up front, then enqueue one task per listener. ``queued`` work (an
+    inbox file) waits its turn in its queue: it holds no running-job slot."""
     from audiofn.mastering import PRESETS
 
     script = get_script(services, org_id, request.scriptId)
@@ -154,7 +157,7 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 title=f"{script.project_name} / {script.script_name}",
             )
         )
-    admit_job(services, org_id, job_id)
+    admit_job(services, org_id, job_id, hold_slot=not queued)
     return start_job(
         services,
         kind="mastering",

@@ -88,13 +88,18 @@ def take_request(services: Services, org_id: str, now: float | None = None) -> N
         )
 
 
-def admit_job(services: Services, org_id: str, job_id: str, *, characters: int = 0) -> None:
+def admit_job(
+    services: Services, org_id: str, job_id: str, *, characters: int = 0, hold_slot: bool = True
+) -> None:
     """Hold a running-job slot for the job and charge its characters to today's quota; 429
     (with when to retry) when either is used up, 400 when the request alone is over the
     daily quota."""
     limits = limits_of(services, org_id)
     if characters > limits.characters:
         charge_characters(services, org_id, characters)  # the 400, before holding a slot
+    if not hold_slot:
+        charge_characters(services, org_id, characters)
+        return
     _claim_slot(services, org_id, job_id, limits.running_jobs)
     try:
         charge_characters(services, org_id, characters)

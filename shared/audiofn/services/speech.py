@@ -68,8 +68,11 @@ class _Settings:
     padding_ms: int
 
 
-def create_speech(services: Services, org_id: str, request: CreateSpeechRequest) -> JobRecord:
-    """Validate everything up front, then enqueue one task per section x listener."""
+def create_speech(
+    services: Services, org_id: str, request: CreateSpeechRequest, *, queued: bool = False
+) -> JobRecord:
+    """Validate everything up front, then enqueue one task per section x listener. ``queued``
+    work (an inbox file) waits its turn in its queue: it holds no running-job slot."""
     script = get_script(services, org_id, request.scriptId)
     parsed = parse_script(script.script_text)
     base = _Settings(
@@ -144,7 +147,8 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                 )
             )
     check_spoken_seconds(estimate, field=limit_field)
-    admit_job(services, org_id, job_id, characters=sum(len(task.text) for task in tasks))
+    characters = sum(len(task.text) for task in tasks)
+    admit_job(services, org_id, job_id, characters=characters, hold_slot=not queued)
 
     return start_job(
         services,
