@@ -195,6 +195,7 @@ def test_queued_work_holds_no_running_job_slot(api, lambda_context, org):
     status, script = call_api(
         api, lambda_context, "POST", "/script", org.api_key, {"scriptText": "Hello inbox."}
     )
+    assert status in (200, 201), script
 
     job = create_speech(
         services(), org.org_id, CreateSpeechRequest(scriptId=script["scriptId"]), queued=True
