@@ -187,7 +187,7 @@ def _counted(reader: _Reader, limits: UploadLimits) -> Iterator[np.ndarray]:
             if frames > most:
                 raise AudioRefused(_too_long(None, limits))
             yield block
-    except av.FFmpegError as error:
+    except (av.FFmpegError, sf.LibsndfileError) as error:
         raise UnsupportedFormat(f"could not decode audio: {error}") from error
 
 
@@ -274,7 +274,7 @@ def scan_upload(data: bytes, limits: UploadLimits) -> AudioScan:
                 if frames > most:
                     complete = False
                     break
-        except av.FFmpegError as error:
+        except (av.FFmpegError, sf.LibsndfileError) as error:
             raise UnsupportedFormat(f"could not decode audio: {error}") from error
     return AudioScan(
         format=header.format,

@@ -121,3 +121,13 @@ def test_scan_measures_without_keeping_samples_and_sees_truncation():
         scan_upload(whole, UploadLimits(max_seconds=0.25))
     with pytest.raises(UnsupportedFormat):
         scan_upload(b"plain text, not audio\n" * 50, LIMITS)
+
+
+def test_a_file_cut_short_is_unsupported_not_an_internal_error():
+    rate = 48_000
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(5 * rate) / rate)).astype(np.float32)
+    data = encode(Audio(tone, rate), "flac")
+
+    for cut in (len(data) // 2, 200, 50):
+        with pytest.raises(UnsupportedFormat):
+            decode_upload(data[:cut], LIMITS)
