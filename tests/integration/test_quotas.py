@@ -120,6 +120,12 @@ def test_running_jobs_past_the_limit_get_429_until_one_finishes(api, lambda_cont
     assert second[0] == 429 and second[2]["retry-after"] == "30"
     assert "1 jobs of this organisation are running" in second[1]["message"]
     assert speech(api, lambda_context, other)[0] in (200, 201, 202)
+    status, usage, _ = call(
+        api, lambda_context, "GET", f"/admin/orgs/{org.org_id}/limits", bearer=ADMIN_KEY
+    )
+    assert usage["runningJobs"] == 1 and usage["charactersToday"] == len(
+        "Hello there, this is a short script."
+    )
 
     # When the running job finishes, its slot is free again
     table = AppTable(os.environ["AUDIOFN_TABLE"])

@@ -60,8 +60,9 @@ def set_limits(services: Services, org_id: str, limits: OrgLimits) -> OrgLimits:
 
 def usage(services: Services, org_id: str) -> dict[str, object]:
     """What the organisation uses now, next to its limits (for the admin)."""
-    limits = _table(services).get_limits(org_id)
     table = _table(services)
+    limits = table.get_limits(org_id)
+    running = [job for job in table.running(org_id) if _still_running(services, org_id, job)]
     return {
         "limits": {
             "requestsPerSecond": limits.rate,
@@ -70,7 +71,7 @@ def usage(services: Services, org_id: str) -> dict[str, object]:
         },
         "set": limits.model_dump(by_alias=True),
         "charactersToday": table.used(org_id, "CHARACTERS", _today()),
-        "runningJobs": len(table.running(org_id)),
+        "runningJobs": len(running),
     }
 
 
