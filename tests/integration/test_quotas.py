@@ -123,7 +123,7 @@ def test_running_jobs_past_the_limit_get_429_until_one_finishes(api, lambda_cont
     status, usage, _ = call(
         api, lambda_context, "GET", f"/admin/orgs/{org.org_id}/limits", bearer=ADMIN_KEY
     )
-    assert usage["runningJobs"] == 1 and usage["charactersToday"] == len(
+    assert status == 200 and usage["runningJobs"] == 1 and usage["charactersToday"] == len(
         "Hello there, this is a short script."
     )
 
