@@ -123,8 +123,10 @@ def test_running_jobs_past_the_limit_get_429_until_one_finishes(api, lambda_cont
     status, usage, _ = call(
         api, lambda_context, "GET", f"/admin/orgs/{org.org_id}/limits", bearer=ADMIN_KEY
     )
-    assert status == 200 and usage["runningJobs"] == 1 and usage["charactersToday"] == len(
-        "Hello there, this is a short script."
+    assert (
+        status == 200
+        and usage["runningJobs"] == 1
+        and usage["charactersToday"] == len("Hello there, this is a short script.")
     )
 
     # When the running job finishes, its slot is free again
