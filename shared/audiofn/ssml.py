@@ -435,8 +435,9 @@ class _Parser:
                 raise self.bad_value(tag, "level", level, ", ".join(EMPHASIS_LEVELS), offset)
             style = replace(style, emphasis=level)
         elif tag == "break":
-            self.segments.append(Break(self.break_ms(attrs, offset)))
-            self.break_total_ms += self.segments[-1].ms  # type: ignore[union-attr]
+            pause = self.break_ms(attrs, offset)
+            self.segments.append(Break(pause))
+            self.break_total_ms += pause
             if self.break_total_ms > MAX_TOTAL_BREAK_MS:
                 raise self.fail(
                     f"<break>s add up to more than {MAX_TOTAL_BREAK_MS // 1000}s "
