@@ -1,8 +1,11 @@
 """Request limits of the local gateway, standing in for API Gateway's: a body-size cap (HTTP
 APIs refuse payloads over 10 MB with 413) and a per-key rate limit (429 with Retry-After).
 
-In AWS the template's HttpApi throttling bounds the whole API; the per-key bucket here lets
-one laptop show what a client sees when it is throttled. Both answer JSON like the API does.
+The key is read the way authentication reads it (``x-api-key``, ``Authorization: Bearer`` or
+``Token``, surrounding spaces ignored), so one key in four header forms is one bucket.
+Requests without a key are limited per client address. In AWS the template's HttpApi
+throttling bounds the whole API and the API function limits each organisation (see
+:mod:`audiofn.services.quotas`). Both answer JSON like the API does.
 """
 
 from __future__ import annotations
@@ -41,11 +44,20 @@ class TokenBuckets:
             return (1 - tokens) / self.rate
 
 
-def _caller(scope: Scope) -> str | None:
-    """The key a request presents (hashed: keys never sit in memory longer than needed)."""
-    headers = dict(scope.get("headers") or [])
-    value = headers.get(b"x-api-key") or headers.get(b"authorization")
-    return hashlib.sha256(value).hexdigest()[:32] if value else None
+def _caller(scope: Scope) -> str:
+    """The bucket a request counts against: its key (hashed: keys never sit in memory longer
+    than needed), else its client address."""
+    from audiofn.services.orgs import key_from_headers
+
+    headers = {
+        name.decode("latin-1"): value.decode("latin-1")
+        for name, value in scope.get("headers") or []
+    }
+    key = key_from_headers(headers)
+    if key:
+        return "key:" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"
 
 
 async def _json(send: Send, status: int, message: str, extra: list[tuple[bytes, bytes]]) -> None:
@@ -74,15 +86,15 @@ class RequestLimits:
         if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             await _json(send, 413, f"request body is larger than {self.max_body_bytes} bytes", [])
             return
-        caller = _caller(scope)
-        if self.buckets is not None and caller is not None:
-            wait = self.buckets.take(caller)
+        if self.buckets is not None:
+            wait = self.buckets.take(_caller(scope))
             if wait > 0:
                 retry = str(max(1, math.ceil(wait))).encode()
                 await _json(
                     send,
                     429,
-                    "too many requests for this key; retry later",
+                    "too many requests from this key (or, without a key, this address); "
+                    "retry later",
                     [(b"retry-after", retry)],
                 )
                 return

@@ -3,16 +3,15 @@
 Everything between the edges passes :class:`~audiofn.audio.Audio` values around. libsndfile
 (through soundfile) writes WAV, FLAC, Ogg Vorbis and Ogg Opus; LAME (``lameenc``) writes MP3;
 PyAV (FFmpeg) writes AAC in ADTS and M4A. Decoding tries libsndfile
-first and FFmpeg for anything libsndfile cannot read.
+first and FFmpeg for anything libsndfile cannot read. Audio that callers upload is decoded by
+:mod:`audiofn.upload_audio` instead, within limits and a block at a time.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import av
@@ -372,148 +371,5 @@ def decode(
         pass
     try:
         return _decode_pyav(data)
-    except av.FFmpegError as error:
-        raise UnsupportedFormat(f"could not decode audio: {error}") from error
-
-
-# --- scanning (uploads) ---------------------------------------------------------------------
-
-_SCAN_BLOCK_FRAMES = 1 << 16
-
-
-@dataclass(frozen=True)
-class AudioScan:
-    """What decoding a file from start to end found, without keeping its samples."""
-
-    format: str
-    """The container (and sample format where libsndfile reads it), e.g. ``WAV PCM_16``."""
-    sample_rate: int
-    channels: int
-    frames: int
-    """Frames decoded (stops counting past ``max_seconds``)."""
-    declared_frames: int | None
-    """Frames the header promises, where it says (WAV): more than decoded means truncated."""
-    peak: float
-    rms: float
-    finite: bool
-    """False when a sample is NaN or infinite (float files written by broken tools)."""
-    complete: bool
-    """False when the scan stopped at ``max_seconds`` before the end."""
-
-    @property
-    def duration(self) -> float:
-        return self.frames / self.sample_rate if self.sample_rate else 0.0
-
-
-class _ScanTotals:
-    def __init__(self, max_frames: int) -> None:
-        self.max_frames = max_frames
-        self.frames = 0
-        self.peak = 0.0
-        self.sum_squares = 0.0
-        self.finite = True
-
-    def add(self, block: np.ndarray) -> bool:
-        """Account for a block of float samples; False once ``max_frames`` is passed."""
-        if block.size:
-            if not np.isfinite(block).all():
-                self.finite = False
-                block = np.nan_to_num(block, nan=0.0, posinf=0.0, neginf=0.0)
-            self.peak = max(self.peak, float(np.max(np.abs(block))))
-            self.sum_squares += float(np.square(block, dtype=np.float64).sum())
-        self.frames += len(block)
-        return self.frames <= self.max_frames
-
-
-def _wav_declared_frames(data: bytes) -> int | None:
-    """Frames a RIFF/WAVE header declares in its data chunk (None if it is not WAV).
-
-    libsndfile quietly reads what is there when a WAV file is cut short; the header still
-    says how long it was meant to be.
-    """
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        return None
-    position, block_align = 12, 0
-    while position + 8 <= len(data):
-        chunk, size = (
-            data[position : position + 4],
-            int.from_bytes(data[position + 4 : position + 8], "little"),
-        )
-        body = position + 8
-        if chunk == b"fmt " and body + 14 <= len(data):
-            block_align = int.from_bytes(data[body + 12 : body + 14], "little")
-        elif chunk == b"data":
-            return size // block_align if block_align else None
-        position = body + size + (size & 1)
-    return None
-
-
-def _scan_soundfile(data: bytes, max_seconds: float) -> AudioScan:
-    with sf.SoundFile(io.BytesIO(data)) as file:
-        rate, channels = int(file.samplerate), int(file.channels)
-        name = f"{file.format} {file.subtype}"
-        totals = _ScanTotals(round(max_seconds * rate))
-        complete = True
-        for block in file.blocks(blocksize=_SCAN_BLOCK_FRAMES, dtype="float32", always_2d=True):
-            if not totals.add(block):
-                complete = False
-                break
-    return AudioScan(
-        format=name,
-        sample_rate=rate,
-        channels=channels,
-        frames=totals.frames,
-        declared_frames=_wav_declared_frames(data),
-        peak=totals.peak,
-        rms=math.sqrt(totals.sum_squares / max(1, totals.frames * channels)),
-        finite=totals.finite,
-        complete=complete,
-    )
-
-
-def _scan_pyav(data: bytes, max_seconds: float) -> AudioScan:
-    with av.open(io.BytesIO(data), mode="r") as container:
-        if not container.streams.audio:
-            raise UnsupportedFormat("no audio stream in the data")
-        stream = container.streams.audio[0]
-        rate = int(stream.rate or 0)
-        channels = int(stream.codec_context.channels or 0)
-        name = f"{container.format.name} {stream.codec_context.name}"
-        resampler = av.AudioResampler(format="flt")
-        totals = _ScanTotals(round(max_seconds * (rate or 48_000)))
-        complete = True
-        for frame in container.decode(stream):
-            for packed in resampler.resample(frame):
-                channels, rate = len(packed.layout.channels), packed.sample_rate
-                if not totals.add(packed.to_ndarray().reshape(-1, channels)):
-                    complete = False
-                    break
-            if not complete:
-                break
-    return AudioScan(
-        format=name,
-        sample_rate=rate,
-        channels=channels,
-        frames=totals.frames,
-        declared_frames=None,
-        peak=totals.peak,
-        rms=math.sqrt(totals.sum_squares / max(1, totals.frames * max(1, channels))),
-        finite=totals.finite,
-        complete=complete,
-    )
-
-
-def scan(data: bytes, *, max_seconds: float) -> AudioScan:
-    """Decode a file a block at a time (memory stays small whatever its length) and measure
-    it: libsndfile first, FFmpeg when it cannot. Raises :class:`UnsupportedFormat` when
-    neither can read audio from the bytes."""
-    if not data:
-        raise UnsupportedFormat("no audio data")
-    try:
-        return _scan_soundfile(data, max_seconds)
-    except (sf.LibsndfileError, RuntimeError, TypeError):
-        pass
-    try:
-        return _scan_pyav(data, max_seconds)
     except av.FFmpegError as error:
         raise UnsupportedFormat(f"could not decode audio: {error}") from error

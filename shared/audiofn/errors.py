@@ -44,6 +44,16 @@ class Conflict(AudiofnError):
     status_code = 409
 
 
+class TooManyRequests(AudiofnError):
+    """A rate or quota is used up; ``retry_after`` says in how many seconds to try again."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = max(1, int(retry_after))
+
+
 class JobFailed(AudiofnError):
     """Asynchronous work ended in failure; the message carries the recorded reason."""
 

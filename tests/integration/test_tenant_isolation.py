@@ -49,6 +49,8 @@ NOT_TENANT_OWNED = {
     ("GET", "/track/{token}/{event}"): "VAST beacons: no key by design, unguessable tokens",
     ("GET", "/voice-previews/{token}/{file_name}"): "previews for players: no key by design, "
     "an unguessable token per organisation",
+    ("GET", "/admin/orgs/{org_id}/limits"): "the admin's: checks the admin key itself",
+    ("PUT", "/admin/orgs/{org_id}/limits"): "the admin's: checks the admin key itself",
 }
 # Operations reachable without an organisation key.
 PUBLIC_OPERATIONS = {
@@ -56,6 +58,8 @@ PUBLIC_OPERATIONS = {
     ("GET", "/track/{token}/{event}"),
     ("GET", "/voice-previews/{token}/{file_name}"),
     ("POST", "/admin/orgs"),  # checks the admin key itself
+    ("GET", "/admin/orgs/{org_id}/limits"),
+    ("PUT", "/admin/orgs/{org_id}/limits"),
 }
 
 

@@ -548,3 +548,19 @@ def test_an_mp3_too_big_for_a_lambda_response_is_a_redirect_to_s3(
     assert response["statusCode"] == 302
     location = response["headers"]["Location"]
     assert f"orgs/{org.org_id}/tts-jobs/1/speech.mp3" in location and "Signature" in location
+
+
+def test_text_jobs_count_against_the_daily_character_quota(org, tts, api, lambda_context):
+    from audiofn.api.deps import services
+    from audiofn.models.quotas import OrgLimits
+    from audiofn.services import quotas
+
+    quotas.set_limits(services(), org.org_id, OrgLimits(dailyCharacters=8))  # type: ignore[call-arg]
+    submit(api, lambda_context, org.api_key, text="salam")  # 5 of 8
+
+    payload = json.dumps({"text": "salam", "lang": "az", "voice_id": "325640"})
+    response = request(api, lambda_context, "POST", f"{JOBS}/text/", org.api_key, body=payload)
+
+    assert response["statusCode"] == 429
+    assert {k.lower(): v for k, v in response["headers"].items()}["retry-after"].isdigit()
+    assert "daily quota of 8 characters is used up" in response["body"]

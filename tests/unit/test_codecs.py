@@ -192,19 +192,3 @@ def test_mp3_is_gapless_in_both_decoders_at_every_mpeg_version(
         # ... and in place: the decoded noise lines up with the input
         flat_in, flat_out = audio.samples.reshape(frames, -1), back.samples.reshape(frames, -1)
         assert float(np.corrcoef(flat_in[:, 0], flat_out[:, 0])[0, 1]) > 0.7
-
-
-def test_scan_measures_without_keeping_samples_and_sees_truncation(tone: Audio) -> None:
-    from audiofn.codecs import scan
-
-    whole = encode(tone, "wav")
-    found = scan(whole, max_seconds=60)
-    assert found.frames == len(tone.samples) and found.declared_frames == found.frames
-    assert found.peak == pytest.approx(0.5, abs=0.01) and found.complete and found.finite
-
-    cut = scan(whole[: len(whole) // 2], max_seconds=60)
-    assert cut.declared_frames == len(tone.samples) and cut.frames < len(tone.samples) * 0.6
-
-    assert not scan(whole, max_seconds=0.25).complete
-    with pytest.raises(UnsupportedFormat):
-        scan(b"plain text, not audio\n" * 50, max_seconds=60)

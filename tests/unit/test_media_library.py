@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from audiofn.codecs import AudioScan
 from audiofn.errors import InvalidInput
 from audiofn.services.media_library import (
     _reason,
@@ -13,6 +12,7 @@ from audiofn.services.media_library import (
     parse_upload_key,
     upload_key,
 )
+from audiofn.upload_audio import AudioScan
 
 
 def scan(**changes: object) -> AudioScan:

@@ -46,3 +46,33 @@ def test_buckets_refill_at_the_rate():
     assert buckets.take("k", now=0.0) == 0
     assert buckets.take("k", now=0.1) > 0
     assert buckets.take("k", now=0.6) == 0
+
+
+def test_one_key_in_every_header_form_shares_one_bucket():
+    # Given a burst of 4 and the same key sent as x-api-key, Bearer, Token and with a space
+    client = app(rate=0.01, burst=4)
+    key = "k" * 40
+    forms = [
+        {"x-api-key": key},
+        {"authorization": f"Bearer {key}"},
+        {"authorization": f"Token {key}"},
+        {"x-api-key": f"{key} "},
+    ]
+    # When each form is used once, then once more
+    answers = [client.get("/x", headers=headers).status_code for headers in forms]
+    again = client.get("/x", headers={"authorization": f"bearer  {key}"})
+
+    # Then the four count as one key and the fifth request is over its burst
+    assert answers == [200, 200, 200, 200]
+    assert again.status_code == 429 and int(again.headers["retry-after"]) >= 1
+    assert client.get("/x", headers={"x-api-key": "m" * 40}).status_code == 200
+
+
+def test_requests_without_a_key_are_limited_per_client_address():
+    client = app(rate=0.01, burst=2)
+
+    answers = [client.get("/x").status_code for _ in range(3)]
+    keyed = client.get("/x", headers={"x-api-key": "k" * 40})
+
+    assert answers == [200, 200, 429]
+    assert keyed.status_code == 200  # a key has its own bucket, not the address's

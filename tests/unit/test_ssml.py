@@ -301,3 +301,13 @@ def test_malformed_ssml_names_the_tag_and_position(
     assert (error.tag, error.line, error.column) == (tag, line, column), error.message
     assert words in error.message
     assert f"line {line}, column {column}" in error.message
+
+
+def test_breaks_of_one_text_add_up_to_at_most_a_minute():
+    from audiofn.text.ssml import MAX_TOTAL_BREAK_MS, SSMLError, parse_ssml
+
+    assert MAX_TOTAL_BREAK_MS == 60_000
+    parse_ssml("Hi." + '<break time="10s"/>' * 6)  # exactly a minute
+    with pytest.raises(SSMLError, match="<break>s add up to more than 60s") as refused:
+        parse_ssml("Hi." + '<break time="10s"/>' * 6 + '<break time="1ms"/>', field="input")
+    assert refused.value.field == "input"

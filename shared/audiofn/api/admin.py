@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from audiofn.api.deps import org_id, services
 from audiofn.api.errors import json_response
 from audiofn.errors import NotFound
-from audiofn.services import orgs
+from audiofn.models.quotas import OrgLimits
+from audiofn.services import orgs, quotas
 
 router = Router()
 
@@ -34,6 +35,24 @@ def create_org(request: Annotated[CreateOrgRequest, Body()]) -> Response[dict[st
     orgs.authenticate_admin(table, orgs.key_from_headers(router.current_event.headers))
     org, key = orgs.create_org(table, request.name)
     return json_response(201, {"orgId": org.org_id, "name": org.name, "apiKey": key})
+
+
+@router.get("/admin/orgs/<org_id>/limits")
+def get_org_limits(org_id: str) -> dict[str, object]:
+    table = services().table
+    orgs.authenticate_admin(table, orgs.key_from_headers(router.current_event.headers))
+    if table.get_org(org_id) is None:
+        raise NotFound(f"organisation '{org_id}' not found", field="orgId")
+    return {"orgId": org_id, **quotas.usage(services(), org_id)}
+
+
+@router.put("/admin/orgs/<org_id>/limits")
+def set_org_limits(org_id: str, request: Annotated[OrgLimits, Body()]) -> dict[str, object]:
+    """Set an organisation's limits; a field left out or null follows the default."""
+    table = services().table
+    orgs.authenticate_admin(table, orgs.key_from_headers(router.current_event.headers))
+    quotas.set_limits(services(), org_id, request)
+    return {"orgId": org_id, **quotas.usage(services(), org_id)}
 
 
 @router.get("/org")

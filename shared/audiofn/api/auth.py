@@ -6,8 +6,9 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from audiofn.api.deps import services
-from audiofn.errors import AudiofnError
+from audiofn.errors import AudiofnError, TooManyRequests
 from audiofn.services.orgs import authenticate, key_from_headers
+from audiofn.services.quotas import take_request
 
 PUBLIC_PATHS = {"/health", "/openapi.json", "/docs"}
 ADMIN_PREFIX = "/admin/"  # admin routes check the admin key themselves
@@ -25,6 +26,11 @@ def require_org_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware
         return next_middleware(app)
     try:
         org = authenticate(services().table, key_from_headers(app.current_event.headers))
+        take_request(services(), org)  # per organisation: the stage's throttle is shared
+    except TooManyRequests as error:
+        from audiofn.api.errors import too_many_requests
+
+        return too_many_requests(error)
     except AudiofnError as error:
         from audiofn.api.errors import json_response
 

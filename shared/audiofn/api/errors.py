@@ -11,13 +11,19 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from audiofn.errors import AudiofnError
+from audiofn.errors import AudiofnError, TooManyRequests
 from audiofn.observability import logger
 from audiofn.services.jobs import JobPending
 
 
 def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def too_many_requests(error: TooManyRequests) -> Response[dict[str, Any]]:
+    response = json_response(error.status_code, error.to_body())
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, str | None]:
@@ -40,6 +46,8 @@ def describe_validation_errors(errors: Sequence[Any]) -> tuple[str, str | None]:
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(AudiofnError)
     def handle_domain_error(error: AudiofnError) -> Response[dict[str, Any]]:
+        if isinstance(error, TooManyRequests):
+            return too_many_requests(error)
         return json_response(error.status_code, error.to_body())
 
     @app.exception_handler(RequestValidationError)

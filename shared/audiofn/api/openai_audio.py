@@ -21,10 +21,11 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from audiofn.api.deps import org_id, services
 from audiofn.api.errors import json_response, register_error_handlers
-from audiofn.errors import AudiofnError, InvalidInput
+from audiofn.errors import AudiofnError, InvalidInput, TooManyRequests
 from audiofn.openai_speech.service import error_body, model_entry, models_listing
 from audiofn.openai_speech.voices import voice_listing
 from audiofn.services.orgs import authenticate, key_from_headers
+from audiofn.services.quotas import take_request
 
 router = Router()
 """Light routes for the API function."""
@@ -230,14 +231,19 @@ def sync_speech_legacy() -> dict[str, Any]:
 
 def _error_response(app: APIGatewayHttpResolver, error: AudiofnError) -> Response[Any]:
     if app.current_event.path.startswith(OPENAI_PREFIX):
-        return json_response(error.status_code, error_body(error))
-    return json_response(error.status_code, error.to_body())
+        response = json_response(error.status_code, error_body(error))
+    else:
+        response = json_response(error.status_code, error.to_body())
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _require_org_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     """Every route here needs an organisation key; errors in the path's protocol's shape."""
     try:
         org = authenticate(services().table, key_from_headers(app.current_event.headers))
+        take_request(services(), org)  # the organisation's rate, shared with the API function
     except AudiofnError as error:
         return _error_response(app, error)
     app.append_context(org_id=org)

@@ -25,7 +25,12 @@ from audiofn.observability import logger
 TRANSCRIPTIONS_PATH = "/v1/audio/transcriptions"
 router = Router()
 
-_ERROR_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error"}
+_ERROR_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
 
 
 def openai_error(
@@ -102,12 +107,20 @@ def create_transcription() -> Response[Any]:
 
 def require_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     from audiofn.api.deps import services
+    from audiofn.errors import TooManyRequests
     from audiofn.services.orgs import authenticate, key_from_headers
+    from audiofn.services.quotas import take_request
 
     try:
         org = authenticate(services().table, key_from_headers(app.current_event.headers))
     except AudiofnError as error:
         return openai_error(error.status_code, error.message, None, "invalid_api_key")
+    try:
+        take_request(services(), org)  # the organisation's rate, shared with the API function
+    except TooManyRequests as error:
+        response = openai_error(429, error.message, None, "rate_limit_exceeded")
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
     app.append_context(org_id=org)
     return next_middleware(app)
 

@@ -21,7 +21,10 @@ ERROR_STATUSES = {
     "413": "Request body too large.",
     "415": "The body's content type (or the uploaded file's type) is not accepted.",
     "422": "The work failed; `message` says why.",
-    "429": "Too many requests for this key; retry after the `Retry-After` seconds.",
+    "429": (
+        "Too many requests for this key, or a limit of the organisation (requests, running "
+        "jobs, daily characters) reached; retry after the `Retry-After` seconds."
+    ),
 }
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

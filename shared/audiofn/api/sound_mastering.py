@@ -141,7 +141,7 @@ def track(token: str, event: str) -> Response[str]:
     """VAST impression and quartile beacons: no key, signed tokens only, one count per client
     and event within a short window, empty 204."""
     from audiofn.services import mastering as mastering_service
-    from audiofn.tracking import client_fingerprint
+    from audiofn.services.tracking import client_fingerprint
 
     request = router.current_event
     source_ip = request.raw_event.get("requestContext", {}).get("http", {}).get("sourceIp", "")

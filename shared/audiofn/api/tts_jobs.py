@@ -21,7 +21,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from audiofn.api.deps import org_id, request_base_url, services
-from audiofn.errors import AudiofnError, InvalidInput
+from audiofn.errors import AudiofnError, InvalidInput, TooManyRequests
 from audiofn.observability import logger
 from audiofn.services import tts_jobs
 from audiofn.services.tts_jobs import UnsupportedMediaType
@@ -63,7 +63,10 @@ def seed_error_bodies(app: APIGatewayHttpResolver, next_middleware: NextMiddlewa
     except AudiofnError as error:
         if error.status_code == 401:
             return seed_error(401, {"message": UNAUTHORIZED_MESSAGE})
-        return seed_error(error.status_code, error.to_body())
+        failed = seed_error(error.status_code, error.to_body())
+        if isinstance(error, TooManyRequests):
+            failed.headers["Retry-After"] = str(error.retry_after)
+        return failed
     except NotFoundError:
         return seed_error(404, {"message": f"no route for {app.current_event.http_method} {path}"})
     except Exception:
@@ -73,7 +76,10 @@ def seed_error_bodies(app: APIGatewayHttpResolver, next_middleware: NextMiddlewa
     if response.status_code == 401:  # the protocol's documents give this body word for word
         return seed_error(401, {"message": UNAUTHORIZED_MESSAGE})
     if response.status_code >= 400 and isinstance(body, dict) and "error" not in body:
-        return seed_error(response.status_code, body)
+        failed = seed_error(response.status_code, body)
+        if "Retry-After" in response.headers:
+            failed.headers["Retry-After"] = response.headers["Retry-After"]
+        return failed
     return response
 
 

@@ -51,6 +51,7 @@ def plan_request(services: Services, org_id: str, body: Any) -> tuple[SpeechRequ
     text: every error a request can have is raised here, before any audio is made."""
     from audiofn.openai_speech.synthesis import plan_speech
     from audiofn.services.dictionaries import org_lexicon
+    from audiofn.services.quotas import charge_characters
 
     request = parse_speech_request(body)
     plan = plan_speech(
@@ -58,6 +59,7 @@ def plan_request(services: Services, org_id: str, body: Any) -> tuple[SpeechRequ
         engine_settings=engine_settings_from(services.settings),
         lexicon_entries=org_lexicon(services, org_id),
     )
+    charge_characters(services, org_id, len(request.input), field="input")
     return request, plan
 
 

@@ -76,9 +76,24 @@ def wait_for_job(services: Services, org_id: str, job_id: str, seconds: float) -
         time.sleep(min(WAIT_POLL_SECONDS, remaining))
 
 
+def settle_stalled(services: Services, job: JobRecord) -> JobRecord:
+    """A job running with no progress long after its last task's last try is failed."""
+    from audiofn.services.stalls import JOB_SECONDS, STOPPED, stalled
+
+    if job.status != "running" or not stalled(job.updated_at, JOB_SECONDS):
+        return job
+    from audiofn.services.job_events import failed_job_ended
+
+    services.table.fail_job(job.org_id, job.job_id, f"a task did not finish: {STOPPED}", 500)
+    failed_job_ended(services, job.org_id, job.job_id)
+    return services.table.get_job(job.org_id, job.job_id) or job
+
+
 def latest_job(services: Services, org_id: str, script: ScriptRecord, kind: JobKind) -> JobRecord:
     job_id = script.latest_speech_job_id if kind == "speech" else script.latest_mastering_job_id
     job = services.table.get_job(org_id, job_id) if job_id else None
+    if job is not None:
+        job = settle_stalled(services, job)
     if job is None:
         raise NotFound(
             f"no {kind} has been created for script '{script.script_id}'", field="scriptId"

@@ -14,6 +14,7 @@ from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, speech_of, start_job
 from audiofn.services.media_library import resolve_background
+from audiofn.services.quotas import admit_job
 from audiofn.services.scripts import get_script
 from audiofn.services.sound_library import check_template
 from audiofn.services.speech import ManifestEntry
@@ -44,8 +45,11 @@ class MasterEntry(BaseModel):
     tracking_token: str | None = None
 
 
-def create_mastering(services: Services, org_id: str, request: CreateMasteringRequest) -> JobRecord:
-    """Validate everything up front, then enqueue one task per listener."""
+def create_mastering(
+    services: Services, org_id: str, request: CreateMasteringRequest, *, queued: bool = False
+) -> JobRecord:
+    """Validate everything up front, then enqueue one task per listener. ``queued`` work (an
+    inbox file) waits its turn in its queue: it holds no running-job slot."""
     from audiofn.mastering import PRESETS
 
     script = get_script(services, org_id, request.scriptId)
@@ -155,6 +159,7 @@ def create_mastering(services: Services, org_id: str, request: CreateMasteringRe
                 title=f"{script.project_name} / {script.script_name}",
             )
         )
+    admit_job(services, org_id, job_id, hold_slot=not queued)
     return start_job(
         services,
         kind="mastering",
@@ -213,8 +218,8 @@ def retrieve_mastering(
 
 
 def _new_tracking_token(services: Services, org_id: str, script_id: str) -> str:
+    from audiofn.services.tracking import SIGNING_PURPOSE, new_tracking_token
     from audiofn.storage.signing_keys import signing_key
-    from audiofn.tracking import SIGNING_PURPOSE, new_tracking_token
 
     token = new_tracking_token(signing_key(services.settings.table, SIGNING_PURPOSE))
     services.table.create_tracking(token, org_id, script_id)
@@ -223,13 +228,13 @@ def _new_tracking_token(services: Services, org_id: str, script_id: str) -> str:
 
 def record_tracking_event(services: Services, token: str, event: str, client: str) -> None:
     """Count a beacon (once per client per window); unknown or unsigned tokens are a 404."""
-    from audiofn.storage.signing_keys import signing_key
-    from audiofn.tracking import (
+    from audiofn.services.tracking import (
         DEDUP_WINDOW_SECONDS,
         MAX_TOKEN_LENGTH,
         SIGNING_PURPOSE,
         is_signed_token,
     )
+    from audiofn.storage.signing_keys import signing_key
 
     if event not in TRACKING_EVENTS or len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("unknown tracking event")

@@ -34,7 +34,7 @@ from audiofn.storage.media_uploads import UploadStore
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
-    from audiofn.codecs import AudioScan
+    from audiofn.upload_audio import AudioScan, UploadLimits
 
 UPLOAD_SUFFIX = ".upload"
 """The suffix the bucket's notification filters on: only uploads wake the check function."""
@@ -43,8 +43,8 @@ UPLOAD_URL_SECONDS = 900
 """How long the upload URLs work: long enough for 200 MB on a slow line, short of an hour."""
 MIN_SECONDS = 1.0
 MAX_SECONDS = 20 * 60.0
-"""Longest file accepted: a bed is decoded whole for mastering (20 min of 48 kHz stereo is
-460 MB of float samples)."""
+"""Longest file accepted: a bed is decoded whole for mastering, at the mastering rate and at
+most stereo (20 min of 44.1 kHz stereo is 423 MB of float samples)."""
 SILENCE_DBFS = -60.0
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 64
@@ -187,7 +187,9 @@ def list_media(
     else:
         records = table.list_media(org_id)
     wanted = {t.lower() for t in parse_tags(tags)}
-    records = [r for r in records if wanted <= {t.lower() for t in r.tags}]
+    records = [
+        _settle_stalled(services, r) for r in records if wanted <= {t.lower() for t in r.tags}
+    ]
     uploads = _uploads(services)
     return {
         "savedAudioFiles": [
@@ -199,6 +201,26 @@ def list_media(
             for r in records
         ]
     }
+
+
+def _settle_stalled(services: Services, record: MediaRecord) -> MediaRecord:
+    """An upload still unchecked long after its URL expired and its check's last try could
+    have ended is unusable, saying which of the two happened."""
+    from audiofn.services.stalls import MEDIA_CHECK_SECONDS, STOPPED, stalled
+
+    bound = services.settings.presign_seconds + MEDIA_CHECK_SECONDS
+    if record.status != "uploading" or not stalled(record.created_at, bound):
+        return record
+    arrived = _uploads(services).size(record.s3_key) is not None
+    record.status = "unusable"
+    record.reason = (
+        f"the check of this file did not finish: {STOPPED}"
+        if arrived
+        else "no file arrived before the upload URL expired"
+    )
+    record.checked_at = utc_now()
+    _table(services).save_check(record)
+    return record
 
 
 def list_tags(services: Services, org_id: str) -> list[str]:
@@ -330,14 +352,23 @@ def _too_large(size: int) -> str:
     return f"the file is {size / 1e6:.0f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB"
 
 
+def _limits() -> UploadLimits:
+    from audiofn.upload_audio import UploadLimits
+
+    return UploadLimits(max_seconds=MAX_SECONDS)
+
+
 def check_audio(data: bytes) -> tuple[AudioScan | None, str | None]:
     """Decode and check a file: (what was found, why it is unusable or None)."""
-    from audiofn.codecs import UnsupportedFormat, scan
+    from audiofn.codecs import UnsupportedFormat
+    from audiofn.upload_audio import AudioRefused, scan_upload
 
     if len(data) > MAX_UPLOAD_BYTES:
         return None, _too_large(len(data))
     try:
-        found = scan(data, max_seconds=MAX_SECONDS)
+        found = scan_upload(data, _limits())
+    except AudioRefused as error:
+        return None, str(error)
     except UnsupportedFormat as error:
         detail = str(error).removeprefix("could not decode audio: ")
         return None, f"not an audio file that can be decoded ({detail})"
@@ -391,7 +422,8 @@ def check_upload(services: Services, org_id: str, media_id: str) -> MediaRecord 
 def load_media_bed(services: Services, org_id: str, media_id: str) -> Audio:
     """A media file as a bed for the mastering function, checked again (it may have been
     accepted while its first check was still running)."""
-    from audiofn.codecs import decode
+    from audiofn.mastering import SAMPLE_RATE
+    from audiofn.upload_audio import decode_upload
 
     table, uploads = _table(services), _uploads(services)
     data = None
@@ -419,4 +451,4 @@ def load_media_bed(services: Services, org_id: str, media_id: str) -> Audio:
             f"backgroundTrackId: media '{media_id}' cannot be a bed: {reason}",
             field="backgroundTrackId",
         )
-    return decode(data)
+    return decode_upload(data, _limits(), sample_rate=SAMPLE_RATE)

@@ -14,7 +14,14 @@ from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
 from audiofn.services.jobs import latest_job, raise_if_unfinished, start_job
+from audiofn.services.quotas import admit_job
 from audiofn.services.scripts import get_script
+from audiofn.services.work_limits import (
+    SpokenEstimate,
+    break_ms,
+    check_speech_files,
+    check_spoken_seconds,
+)
 from audiofn.storage.media import org_prefix
 from audiofn.text.scripts import check_audience_values, parse_script
 from audiofn.tts.catalogue import UnknownVoice
@@ -61,8 +68,11 @@ class _Settings:
     padding_ms: int
 
 
-def create_speech(services: Services, org_id: str, request: CreateSpeechRequest) -> JobRecord:
-    """Validate everything up front, then enqueue one task per section x listener."""
+def create_speech(
+    services: Services, org_id: str, request: CreateSpeechRequest, *, queued: bool = False
+) -> JobRecord:
+    """Validate everything up front, then enqueue one task per section x listener. ``queued``
+    work (an inbox file) waits its turn in its queue: it holds no running-job slot."""
     script = get_script(services, org_id, request.scriptId)
     parsed = parse_script(script.script_text)
     base = _Settings(
@@ -90,6 +100,10 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
 
     placeholder_names = {p.name for p in parsed.placeholders}
     listeners = _listeners(request.audience, placeholder_names)
+    limit_field = "audience" if request.audience else "scriptId"
+    check_speech_files(len(parsed.sections), len(listeners), field=limit_field)
+    breaks = {section.name: break_ms(section.text) for section in parsed.sections}
+    estimate = SpokenEstimate()
     job_id = new_id()
     prefix = f"{org_prefix(org_id)}speech/{script.script_id}/{job_id}/"
     tasks: list[SpeechTask] = []
@@ -101,6 +115,12 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
             used = {k: v for k, v in values.items() if k in placeholder_names}
             file_name = _file_name(section.name, used)
             settings = per_section[section.name]
+            estimate.add(
+                text,
+                speed=settings.speed / 100.0,
+                break_ms=breaks[section.name],
+                padding_ms=settings.padding_ms,
+            )
             tasks.append(
                 SpeechTask(
                     org_id=org_id,
@@ -126,6 +146,9 @@ def create_speech(services: Services, org_id: str, request: CreateSpeechRequest)
                     text=text,
                 )
             )
+    check_spoken_seconds(estimate, field=limit_field)
+    characters = sum(len(task.text) for task in tasks)
+    admit_job(services, org_id, job_id, characters=characters, hold_slot=not queued)
 
     return start_job(
         services,

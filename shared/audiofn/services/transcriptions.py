@@ -18,6 +18,8 @@ from audiofn.errors import InvalidInput
 ResponseFormat = Literal["json", "text", "srt", "vtt", "verbose_json"]
 RESPONSE_FORMATS: tuple[str, ...] = ("json", "text", "srt", "vtt", "verbose_json")
 MAX_UPLOAD_BYTES = 4_000_000  # Lambda's 6 MB request limit, after base64
+MAX_AUDIO_SECONDS = 600.0
+"""Longest recording transcribed: Whisper tiny.en must finish within the function's 29 s."""
 
 
 class TranscriptionRequest(BaseModel):
@@ -37,8 +39,10 @@ class TranscriptionResult(BaseModel):
 def transcribe_upload(
     data: bytes, filename: str | None, request: TranscriptionRequest
 ) -> TranscriptionResult:
-    from audiofn.codecs import UnsupportedFormat, decode
+    from audiofn.codecs import UnsupportedFormat
     from audiofn.stt.engines import UnknownModel, get_stt_engine
+    from audiofn.stt.whisper import WHISPER_SAMPLE_RATE
+    from audiofn.upload_audio import UploadLimits, decode_upload
 
     if request.language and request.language.split("-")[0].lower() != "en":
         raise InvalidInput(
@@ -54,7 +58,12 @@ def transcribe_upload(
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidInput(f"file is larger than {MAX_UPLOAD_BYTES} bytes", field="file")
     try:
-        audio = decode(data)
+        audio = decode_upload(
+            data,
+            UploadLimits(max_seconds=MAX_AUDIO_SECONDS),
+            sample_rate=WHISPER_SAMPLE_RATE,
+            mono=True,
+        )
     except UnsupportedFormat as error:
         name = f" '{filename}'" if filename else ""
         raise InvalidInput(f"file{name}: {error}", field="file") from None

@@ -17,6 +17,7 @@ from audiofn.models.tts_jobs import (
 )
 from audiofn.observability import logger
 from audiofn.services.context import Services
+from audiofn.services.quotas import charge_characters
 from audiofn.storage.media import org_prefix
 from audiofn.storage.queues import send_messages
 from audiofn.storage.tts_jobs_table import TtsJobsTable
@@ -257,6 +258,7 @@ def submit_job(
     field = "file" if file_data is not None else "text"
     check_text(services, text, field)
     job_voice = resolve_job_voice(services, org_id, voice_id, language)
+    charge_characters(services, org_id, len(text), field=field)
     table = TtsJobsTable(services.settings.table)
     token = uuid.uuid4().hex
 

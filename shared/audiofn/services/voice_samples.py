@@ -86,9 +86,14 @@ def extension_of(filename: str) -> str:
     return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
 
 
+SAMPLE_UPLOAD_SECONDS = 2 * REQUIREMENTS.max_seconds
+"""Longest sample decoded at all: up to it a long sample fails the named duration check."""
+
+
 def decode_sample(data: bytes, filename: str) -> Audio:
     """Decode an uploaded sample, or say precisely why it cannot be used."""
-    from audiofn.codecs import UnsupportedFormat, decode
+    from audiofn.codecs import UnsupportedFormat
+    from audiofn.upload_audio import AudioRefused, UploadLimits, decode_upload
 
     ext = extension_of(filename)
     if ext not in SAMPLE_EXTENSIONS:
@@ -101,7 +106,9 @@ def decode_sample(data: bytes, filename: str) -> Audio:
     if ext == "wav":
         _check_wav_container(data, filename)
     try:
-        audio = decode(data)
+        audio = decode_upload(data, UploadLimits(max_seconds=SAMPLE_UPLOAD_SECONDS))
+    except AudioRefused as error:
+        raise SampleUnreadable(f"'{filename}': {error}") from error
     except (UnsupportedFormat, ValueError, RuntimeError) as error:
         raise SampleUnreadable(
             f"'{filename}': not a readable {ext.upper()} file ({error})"

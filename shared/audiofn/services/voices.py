@@ -120,7 +120,18 @@ def find_custom(services: Services, org_id: str, identifier: str) -> VoiceProfil
     profile = table.get_profile(owner, uuid)
     if profile is None or (owner != org_id and not _shared_and_usable(profile)):
         return None
-    return profile
+    return settle_stalled(services, profile)
+
+
+def settle_stalled(services: Services, profile: VoiceProfileRecord) -> VoiceProfileRecord:
+    """A profile still PROCESSING long after its last try could have ended is FAILED."""
+    from audiofn.services.stalls import STOPPED, VOICE_PROFILE_SECONDS, stalled
+
+    if profile.status != "PROCESSING" or not stalled(profile.updated_at, VOICE_PROFILE_SECONDS):
+        return profile
+    from audiofn.services.voice_processing import finish
+
+    return finish(services, profile, [f"processing did not finish: {STOPPED}"])
 
 
 def _shared_and_usable(profile: VoiceProfileRecord) -> bool:
@@ -347,7 +358,10 @@ def list_voice_profiles(services: Services, org_id: str, params: dict[str, str])
     own: list[VoiceProfileRecord] = []
     shared: list[VoiceProfileRecord] = []
     if voice_type in {None, "CUSTOM"}:
-        own = sorted(table.list_profiles(org_id), key=lambda p: p.id)
+        own = sorted(
+            (settle_stalled(services, p) for p in table.list_profiles(org_id)),
+            key=lambda p: p.id,
+        )
         if include_public:
             shared = sorted(
                 (

@@ -15,6 +15,8 @@ from audiofn.naming import check_name
 
 MAX_SCRIPT_CHARS = 50_000
 MAX_PLACEHOLDER_VALUE_CHARS = 1_000
+MAX_SECTIONS = 100
+"""Sections one script may have: each is synthesised once per listener."""
 DEFAULT_SECTION = "default"
 
 _MARKER = re.compile(r"<<\s*(\w+)\s*::\s*([^<>]*?)\s*>>")
@@ -91,6 +93,10 @@ def parse_script(text: str, *, field: str = "scriptText") -> ParsedScript:
         raise InvalidInput(f"{field} contains a NUL character", field=field)
 
     markers = list(_MARKER.finditer(text))
+    if len(markers) > MAX_SECTIONS:
+        raise InvalidInput(
+            f"{field} has {len(markers)} sections; the limit is {MAX_SECTIONS}", field=field
+        )
     _reject_stray_delimiters(text, markers, field)
 
     chunks: list[tuple[str, str]] = []

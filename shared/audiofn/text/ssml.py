@@ -53,6 +53,9 @@ __all__ = [
 
 MAX_BREAK_MS = 10_000
 """Longest pause one ``<break>`` may ask for (Polly's limit too)."""
+MAX_TOTAL_BREAK_MS = 60_000
+"""Most pause all the ``<break>``s of one text (a script's section) may add up to: breaks
+cost no characters, so without it 212 characters could ask for minutes of silence."""
 
 BREAK_STRENGTH_MS = {
     "none": 0,
@@ -332,6 +335,7 @@ class _Parser:
         self.encoded = self.document_text.encode("utf-8")
         self.stack: list[_Frame] = []
         self.segments: list[Segment] = []
+        self.break_total_ms = 0
         self.root_language: str | None = None
         self.seen_root = False
         self.parser = xml.parsers.expat.ParserCreate("utf-8")
@@ -431,7 +435,16 @@ class _Parser:
                 raise self.bad_value(tag, "level", level, ", ".join(EMPHASIS_LEVELS), offset)
             style = replace(style, emphasis=level)
         elif tag == "break":
-            self.segments.append(Break(self.break_ms(attrs, offset)))
+            pause = self.break_ms(attrs, offset)
+            self.segments.append(Break(pause))
+            self.break_total_ms += pause
+            if self.break_total_ms > MAX_TOTAL_BREAK_MS:
+                raise self.fail(
+                    f"<break>s add up to more than {MAX_TOTAL_BREAK_MS // 1000}s "
+                    "(the limit of one text or section)",
+                    "break",
+                    offset,
+                )
         elif tag in ("p", "s"):
             self.segments.append(Boundary("paragraph" if tag == "p" else "sentence"))
         elif tag == "say-as":

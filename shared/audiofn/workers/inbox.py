@@ -165,6 +165,7 @@ class InboxWorker:
                 audience=options.audience,
                 normalize=options.normalize if options.normalize is not None else True,
             ),
+            queued=True,
         )
         record = record.model_copy(
             update={
@@ -232,6 +233,7 @@ class InboxWorker:
                         masteringPreset=options.masteringPreset,
                         captions=options.captions if options.captions is not None else True,
                     ),
+                    queued=True,
                 )
             except AudiofnError as error:
                 self._fail(key, record, str(error))
