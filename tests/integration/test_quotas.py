@@ -211,3 +211,25 @@ def test_queued_work_holds_no_running_job_slot(api, lambda_context, org):
 
     assert job.status == "running"
     assert speech(api, lambda_context, org)[0] == 429  # the API's request still waits
+
+
+def test_the_keyless_streaming_url_shares_the_organisations_rate(
+    api, lambda_context, org, other, monkeypatch
+):
+    from starlette.testclient import TestClient
+
+    from audiofn.services import quotas
+
+    # Given an organisation whose one request of the window went to the API function
+    set_limits(api, lambda_context, org, requestsPerSecond=0.1)  # 1 in a 10 s window
+    monkeypatch.setattr(quotas.time, "time", lambda: 3_000_004.0)
+    assert call(api, lambda_context, "GET", "/script", org.api_key)[0] == 200
+
+    # When it asks the streaming function (a Function URL outside the HTTP API's throttle)
+    stream = TestClient(load_function("speech_stream").app)
+    answer = stream.post("/v1/audio/speech", json={}, headers={"x-api-key": org.api_key})
+
+    # Then it is held to the same rate, and another organisation is not
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "6", answer.text
+    other_answer = stream.post("/v1/audio/speech", json={}, headers={"x-api-key": other.api_key})
+    assert other_answer.status_code == 400, other_answer.text

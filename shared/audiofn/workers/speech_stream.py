@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from audiofn import __version__
 from audiofn.config import api_settings
-from audiofn.errors import AudiofnError, InvalidInput
+from audiofn.errors import AudiofnError, InvalidInput, TooManyRequests
 from audiofn.observability import logger
 from audiofn.openai_speech.service import (
     error_body,
@@ -36,6 +36,7 @@ from audiofn.openai_speech.service import (
 from audiofn.openai_speech.voices import voice_listing
 from audiofn.services.context import Services
 from audiofn.services.orgs import authenticate, key_from_headers
+from audiofn.services.quotas import take_request
 from audiofn.tts.registry import engine_settings_from
 
 if TYPE_CHECKING:
@@ -52,12 +53,23 @@ def _services() -> Services:
 
 
 def _error(error: AudiofnError) -> JSONResponse:
-    return JSONResponse(error_body(error), status_code=error.status_code)
+    response = JSONResponse(error_body(error), status_code=error.status_code)
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _authorised_org(key: str | None) -> str:
+    """The key's organisation, counted against its request rate: the keyless Function URL is
+    outside the HTTP API's throttle, so the stream shares the API's per-organisation limit."""
+    org_id = authenticate(_services().table, key)
+    take_request(_services(), org_id)
+    return org_id
 
 
 async def _org(request: Request) -> str:
     key = key_from_headers(dict(request.headers))
-    return await run_in_threadpool(authenticate, _services().table, key)
+    return await run_in_threadpool(_authorised_org, key)
 
 
 async def create_speech(request: Request) -> Response:
