@@ -5,8 +5,10 @@ Adapter (API Gateway would buffer the response and cap it at 6 MB). Locally the 
 serves the same app in front of the HTTP API gateway. It checks the organisation key itself
 (a Function URL with ``AuthType: NONE`` has no authorizer).
 
-Each chunk is produced on a worker thread only when the previous one has been sent, so a
-client that goes away stops the synthesis after the piece being spoken.
+WAV is the exception: its header must give the sizes, so it is answered whole unless the body
+asks for a stream (``"stream": true``). Each chunk is produced on a worker thread only when the
+previous one has been sent, so a client that goes away stops the synthesis after the piece
+being spoken.
 """
 
 from __future__ import annotations
@@ -67,8 +69,18 @@ async def create_speech(request: Request) -> Response:
         speech, plan = await run_in_threadpool(plan_request, _services(), org_id, body)
     except AudiofnError as error:
         return _error(error)
-    from audiofn.openai_speech.synthesis import SpeechProgress, iter_body
+    from audiofn.openai_speech.synthesis import SpeechProgress, iter_body, synthesize_bytes
 
+    if plan.response_format == "wav" and plan.stream_format == "audio" and not _asks_stream(body):
+        # A WAV header written before the audio cannot know its sizes; a whole file can.
+        data = await run_in_threadpool(
+            synthesize_bytes, plan, engine_settings(_services().settings)
+        )
+        return Response(
+            data,
+            media_type=speech.content_type,
+            headers={"x-audiofn-voice": plan.voice.id, "cache-control": "no-store"},
+        )
     progress = SpeechProgress(len(plan.pieces))
     chunks = iter_body(plan, engine_settings(_services().settings), progress)
     context = {
@@ -85,6 +97,11 @@ async def create_speech(request: Request) -> Response:
         media_type=speech.content_type,
         headers={"x-audiofn-voice": plan.voice.id, "cache-control": "no-store"},
     )
+
+
+def _asks_stream(body: Any) -> bool:
+    """``"stream": true`` in the body (the batch-and-streaming SDK's streaming mode)."""
+    return isinstance(body, dict) and body.get("stream") is True
 
 
 async def _relay(
