@@ -9,7 +9,8 @@ from audiofn.api.deps import services
 from audiofn.errors import AudiofnError
 from audiofn.services.orgs import authenticate, key_from_headers
 
-PUBLIC_PATHS = {"/health", "/openapi.json", "/docs"}
+PUBLIC_PATHS = {"/", "/health", "/openapi.json", "/docs"}
+DOCS_PREFIX = "/docs/"  # the documentation page's own files
 ADMIN_PREFIX = "/admin/"  # admin routes check the admin key themselves
 TRACKING_PREFIX = "/track/"  # ad players call VAST beacons without any key
 
@@ -18,7 +19,7 @@ def require_org_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware
     path = app.current_event.path
     if (
         path in PUBLIC_PATHS
-        or path.startswith((ADMIN_PREFIX, TRACKING_PREFIX))
+        or path.startswith((ADMIN_PREFIX, TRACKING_PREFIX, DOCS_PREFIX))
         or app.current_event.http_method == "OPTIONS"
     ):
         return next_middleware(app)
