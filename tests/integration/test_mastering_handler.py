@@ -205,3 +205,48 @@ def test_sound_project_zips_speech_stems_and_project(api, lambda_context, org, a
         api, lambda_context, "GET", "/file/sound", org.api_key, query={"scriptId": spoken_script}
     )
     assert status == 200 and again["url"]
+
+
+def test_the_report_describes_each_delivered_file(
+    api, lambda_context, org, aws, spoken_script, drain_mastering_queue
+):
+    from audiofn.codecs import decode
+    from audiofn.dsp.measure import integrated_lufs, true_peak_dbfs
+
+    # Given a master made in two lossy formats (LAME moves the level) and a lossless one
+    body = {
+        "scriptId": spoken_script,
+        "soundTemplate": "news",
+        "endFormat": ["mp3", "mp3_low", "flac"],
+        "audience": [{"name": "Ada"}],
+    }
+    assert call(api, lambda_context, "POST", "/mastering", org.api_key, body)[0] == 202
+    assert all(r["batchItemFailures"] == [] for r in drain_mastering_queue())
+
+    # When each file is decoded and measured
+    retrieve = {"scriptId": spoken_script, "name": "Ada"}
+    for fmt in ("mp3", "mp3_low", "flac"):
+        status, got = call(
+            api,
+            lambda_context,
+            "GET",
+            "/mastering",
+            org.api_key,
+            query={**retrieve, "endFormat": fmt},
+        )
+        assert status == 200, got
+        audio = decode(s3_bytes(aws.bucket, got["url"]))
+        measured = integrated_lufs(audio)
+        stated = got["report"]["formats"][fmt]
+
+        # Then it is on target, and the report says what the file measures
+        assert abs(measured + 16) <= 0.06, (fmt, measured)
+        assert abs(stated["integratedLufs"] - measured) <= 0.01, (fmt, stated, measured)
+        peak = true_peak_dbfs(audio.samples, audio.sample_rate)
+        assert abs(stated["truePeakDbtp"] - peak) <= 0.05 and peak <= -0.9
+    # ... the top-level figures are the default (first) format's
+    report = got["report"]
+    assert report["integrated_lufs"] == report["formats"]["mp3"]["integratedLufs"]
+    assert (
+        report["formats"]["mp3_low"]["codecGainDb"] > report["formats"]["mp3"]["codecGainDb"] > 0.1
+    )
