@@ -116,3 +116,35 @@ def test_wav_streams_with_the_streaming_header_only_when_asked(runtime):
     assert streamed.status_code == 200
     assert streamed.content[4:8] == b"\xff\xff\xff\xff"
     assert decode(streamed.content).duration > 0.5
+
+
+def test_remastering_one_listener_keeps_the_others_masters(runtime, tmp_path):
+    apiaudio = _sdk(runtime)
+    script = apiaudio.Script.create(scriptText="Hello {{name|friend}}.", scriptName="listeners")
+    audience = [{"name": "Ada"}, {"name": "Bo"}]
+    apiaudio.Speech.create(scriptId=script["scriptId"], voice="joe", audience=audience)
+    apiaudio.Mastering.create(scriptId=script["scriptId"], audience=audience, endFormat="mp3")
+
+    # When Ada alone is mastered again, in another format over another bed
+    apiaudio.Mastering.create(
+        scriptId=script["scriptId"], audience=[{"name": "Ada"}], endFormat="flac",
+        soundTemplate="calm",
+    )  # fmt: skip
+
+    # Then Bo's master and Ada's MP3 still download through the SDK
+    bo = apiaudio.Mastering.download(
+        scriptId=script["scriptId"], parameters={"name": "Bo"}, destination=str(tmp_path)
+    )
+    assert decode(Path(bo).read_bytes()).duration > 1
+    ada = apiaudio.Mastering.retrieve(
+        scriptId=script["scriptId"], parameters={"name": "Ada"}, endFormat="mp3"
+    )
+    assert decode(requests.get(ada["url"], timeout=30).content).duration > 1
+    listed = httpx.get(
+        f"{runtime.url}/mastering/list",
+        params={"scriptId": script["scriptId"]},
+        headers={"x-api-key": runtime.api_key},
+    ).json()["masters"]
+    assert sorted((m["parameters"]["name"], m["formats"][0]) for m in listed) == [
+        ("Ada", "flac"), ("Ada", "mp3"), ("Bo", "mp3"),
+    ]  # fmt: skip

@@ -95,7 +95,10 @@ def list_scripts(
 
 def delete_script(services: Services, org_id: str, script_id: str) -> None:
     """Delete the script and everything rendered from it."""
+    from audiofn.services.masters import delete_masters
+
     get_script(services, org_id, script_id)
+    delete_masters(services, org_id, script_id)
     services.media.delete_prefix(f"{org_prefix(org_id)}speech/{script_id}/")
     services.table.delete_script(org_id, script_id)
 
