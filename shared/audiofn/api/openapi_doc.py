@@ -60,7 +60,13 @@ def complete_document(document_json: str) -> str:
     for path, operations in document.get("paths", {}).items():
         error_ref: dict[str, Any] = {"$ref": "#/components/schemas/ErrorBody"}
         if path.startswith("/v1/"):
-            error_ref = {"$ref": "#/components/schemas/OpenAIErrorBody"}
+            # OpenAI's body; the gateway's own answers keep API Gateway's {"message"}.
+            error_ref = {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/OpenAIErrorBody"},
+                    {"$ref": "#/components/schemas/ErrorBody"},
+                ]
+            }
         elif path.startswith("/api/v1/jobs"):
             # The protocol's body; the gateway's own answers (an unroutable path) keep
             # API Gateway's {"message"}.
