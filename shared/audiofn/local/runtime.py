@@ -273,7 +273,11 @@ class LocalRuntime:
         assert self.template is not None and self.resources is not None
         public = public_read_buckets(self.template.path)
         for extra in public[1:]:
-            LOG.warning("%s is public too; locally only %s is served", extra, public[0])
+            LOG.warning(
+                "%s is public too; locally only %s is served",
+                extra.logical_id,
+                public[0].logical_id,
+            )
         if not public:
             return []
         name = self.resources.buckets[public[0].logical_id]

@@ -76,6 +76,11 @@ async def create_speech(request: Request) -> Response:
         data = await run_in_threadpool(
             synthesize_bytes, plan, engine_settings(_services().settings)
         )
+        logger.info(
+            "speech answered whole",
+            extra={"org": org_id, "voice": plan.voice.id, "format": "wav", "bytes": len(data),
+                   "seconds": round(time.perf_counter() - started, 3)},
+        )  # fmt: skip
         return Response(
             data,
             media_type=speech.content_type,
