@@ -50,7 +50,7 @@ PROTOCOLS: tuple[tuple[str, str, str, str], ...] = (
         "batch-and-streaming TTS",
         "/v1",
         "the same speech endpoint with extra_body sample_rate and speech_synthesis_language",
-        'base_url="<this address>"',
+        'AsyncAIRefinery(base_url="<this address>", api_key=...)',
     ),
     (
         "realtime transcription",
@@ -73,9 +73,10 @@ PROTOCOLS: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 KEY_HELP = (
-    "Every route but these needs an organisation key: send it as `x-api-key: <key>`, "
-    "`Authorization: Bearer <key>` or `Authorization: Token <key>`. Locally `make run` prints "
-    "one; more come from POST /admin/orgs (admin key) and POST /keys."
+    "Every route except this index, /docs, /openapi.json, /health and the VAST beacons needs "
+    "an organisation key, sent as the header x-api-key: <key>, or as Authorization: Bearer "
+    "<key> or Authorization: Token <key>. Locally make run prints one; more come from "
+    "POST /admin/orgs (with the admin key) and POST /keys."
 )
 
 
