@@ -4,6 +4,8 @@ masters, captions and VAST files without a key, masters that accumulate, buffere
 from __future__ import annotations
 
 import io
+import json
+import subprocess
 import wave
 from pathlib import Path
 
@@ -148,3 +150,33 @@ def test_remastering_one_listener_keeps_the_others_masters(runtime, tmp_path):
     assert sorted((m["parameters"]["name"], m["formats"][0]) for m in listed) == [
         ("Ada", "flac"), ("Ada", "mp3"), ("Bo", "mp3"),
     ]  # fmt: skip
+
+
+SDK085_PYTHON = Path(__file__).resolve().parents[2] / ".venv-apiaudio085" / "bin" / "python"
+SDK085_PUBLIC_DOWNLOAD = """
+import json, sys
+import apiaudio
+apiaudio.api_base, apiaudio.api_key = sys.argv[1], sys.argv[2]
+script = apiaudio.Script.create(scriptText="Published with the old SDK.", scriptName="old")
+apiaudio.Speech.create(scriptId=script["scriptId"], voice="joe")
+apiaudio.Mastering.create(scriptId=script["scriptId"], soundTemplate="lofi", public=True)
+urls = apiaudio.Mastering.retrieve(scriptId=script["scriptId"], public=True)
+path = apiaudio.Mastering.download(
+    scriptId=script["scriptId"], public=True, destination=sys.argv[3]
+)
+print(json.dumps({"url": urls["url"], "file": path}))
+"""
+
+
+def test_sdk_0_8_5_downloads_a_public_master(runtime, tmp_path):
+    if not SDK085_PYTHON.exists():
+        pytest.fail("the 0.8.5 SDK environment is missing: run `make test`, which creates it")
+    result = subprocess.run(
+        [str(SDK085_PYTHON), "-c", SDK085_PUBLIC_DOWNLOAD, runtime.url, runtime.api_key,
+         str(tmp_path)],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["url"].startswith(f"{runtime.url}/public/")
+    assert decode(Path(out["file"]).read_bytes()).duration > 2
