@@ -18,6 +18,18 @@ from pathlib import Path
 import httpx
 
 DEFAULT_URL = "http://127.0.0.1:3000"
+URL_HELP = (
+    "base URL of the API (default: AUDIOFN_URL, else the local runtime on AUDIOFN_PORT "
+    "or 3000, http://127.0.0.1:<port>)"
+)
+
+
+def default_url() -> str:
+    """AUDIOFN_URL, else the local runtime on AUDIOFN_PORT (what `make run` listens on)."""
+    if os.environ.get("AUDIOFN_URL"):
+        return os.environ["AUDIOFN_URL"]
+    port = os.environ.get("AUDIOFN_PORT", "").strip()
+    return f"http://127.0.0.1:{port}" if port else DEFAULT_URL
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     org = commands.add_parser("create-org", help="create an organisation; prints its API key")
     org.add_argument("name", help="the organisation's name")
-    org.add_argument("--url", default=os.environ.get("AUDIOFN_URL", DEFAULT_URL))
+    org.add_argument("--url", default=default_url(), help=URL_HELP)
     org.add_argument(
         "--admin-key",
         default=os.environ.get("AUDIOFN_ADMIN_KEY"),
@@ -71,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument("dlq", help="DLQ URL, or a local runtime's logical id (SpeechDLQ)")
     redrive.add_argument("--to", help="target queue URL (default: the queue the DLQ serves)")
     redrive.add_argument("--limit", type=int, help="move at most this many messages")
-    redrive.add_argument("--url", default=os.environ.get("AUDIOFN_URL", DEFAULT_URL))
+    redrive.add_argument("--url", default=default_url(), help=URL_HELP)
     return parser
 
 

@@ -35,6 +35,7 @@ import boto3
 import uvicorn
 from starlette.middleware import Middleware
 
+from audiofn.config import LOCAL_PUBLIC_PATH
 from audiofn_local.aws_server import LOOPBACK, LocalAws
 from audiofn_local.environment import apply_environment, build_process_environment
 from audiofn_local.folder_mirror import FolderMirror
@@ -141,7 +142,7 @@ class LocalRuntime:
         self.app = build_gateway_app(
             gateway,
             middleware=[*cors_middleware(template), limits],
-            extra_routes=[*_realtime_routes(template), *streamed],
+            extra_routes=[*_realtime_routes(template), *self._public_routes(), *streamed],
         )
 
     def serve(self) -> None:
@@ -265,6 +266,23 @@ class LocalRuntime:
                 poller.start()
                 self.pollers.append(poller)
 
+    def _public_routes(self) -> list[Any]:
+        """The template's publicly readable bucket, at the gateway's stable public path."""
+        from audiofn_local.public_files import public_file_routes, public_read_buckets
+
+        assert self.template is not None and self.resources is not None
+        public = public_read_buckets(self.template.path)
+        for extra in public[1:]:
+            LOG.warning(
+                "%s is public too; locally only %s is served",
+                extra.logical_id,
+                public[0].logical_id,
+            )
+        if not public:
+            return []
+        name = self.resources.buckets[public[0].logical_id]
+        return public_file_routes(name, public[0], lambda: self.aws.client("s3"))
+
     def _start_folder_mirror(self) -> None:
         """./inbox -> the first organisation's inbox prefix; its outbox -> ./outbox."""
         settings = self.settings
@@ -312,6 +330,8 @@ class LocalRuntime:
         else:
             lines.append("  keys          none (bootstrap skipped)")
         lines += [
+            f"  docs          {self.url}/docs  (and {self.url}/ for every protocol)",
+            f"  public files  {self.url}{LOCAL_PUBLIC_PATH}/…  (no key, as a CDN serves them)",
             f"  aws endpoint  {resources.endpoint_url}  (moto: S3, SQS, DynamoDB)",
             f"  data dir      {self.settings.data_dir}  ({self._state_line()})",
             f"  template      {template.path}",

@@ -69,7 +69,7 @@ def start_runtime(
     The runtime leads its own process group, so `RunningRuntime.kill()` crashes it whole.
     Its output is appended to `data_dir/runtime.log` (restarts add to it).
     """
-    port = free_port()
+    port = int(extra_env.get("AUDIOFN_PORT") or free_port())  # a fixed port survives restarts
     env = {
         **os.environ,
         "AUDIOFN_PORT": str(port),

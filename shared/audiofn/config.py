@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from audiofn.errors import ConfigError
 
+LOCAL_PUBLIC_PATH = "/public"
+"""Where the local gateway serves the public bucket (`audiofn_local.public_files`)."""
+
 
 class _EnvSettings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
@@ -89,12 +92,11 @@ def load_settings(model: type[S]) -> S:
     env = dict(os.environ)
     env.setdefault("AWS_REGION", env.get("AWS_DEFAULT_REGION", "us-east-1"))
     if env.get("AUDIOFN_LOCAL") in {"1", "true"}:
-        # Locally the gateway serves the API on AUDIOFN_PORT and moto serves public files
-        # without a key, as the public bucket's policy does in AWS.
+        # Locally the gateway serves the API on AUDIOFN_PORT and, at a stable path, the
+        # public bucket without a key, as the bucket's policy (and a CDN) does in AWS.
         env["AUDIOFN_API_URL"] = f"http://127.0.0.1:{env.get('AUDIOFN_PORT', '3000')}"
-        endpoint = env.get("AWS_ENDPOINT_URL", "").rstrip("/")
-        if endpoint and env.get("AUDIOFN_PUBLIC_BUCKET"):
-            env["AUDIOFN_PUBLIC_BASE_URL"] = f"{endpoint}/{env['AUDIOFN_PUBLIC_BUCKET']}"
+        if env.get("AUDIOFN_PUBLIC_BUCKET"):
+            env["AUDIOFN_PUBLIC_BASE_URL"] = env["AUDIOFN_API_URL"] + LOCAL_PUBLIC_PATH
     try:
         return model.model_validate(env)
     except ValidationError as exc:

@@ -24,7 +24,7 @@ import boto3
 import httpx
 import pytest
 
-from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
+from audiofn_local.subprocess_runtime import RunningRuntime, free_port, start_runtime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -113,6 +113,8 @@ def group_alive(pgid: int) -> bool:
 
 def test_a_clean_restart_keeps_orgs_keys_scripts_speech_and_masters(tmp_path: Path) -> None:
     data_dir, keys = tmp_path / "data", fixed_keys()
+    # The same gateway port both times; moto gets a new one at each start.
+    keys["AUDIOFN_PORT"] = str(free_port())
     audience = [{"name": "Ada"}, {"name": "Grace"}, {"name": "Linus"}]
 
     # Given a runtime where an organisation, a second key, scripts and speech were made
@@ -147,10 +149,16 @@ def test_a_clean_restart_keeps_orgs_keys_scripts_speech_and_masters(tmp_path: Pa
             "soundTemplate": "news",
             "endFormat": "wav",
             "audience": [audience[0]],
+            "public": True,
         }
         master = call(first, "POST", "/mastering", org_key, json=mastering).json()
         assert master["status"] == "done"
         master_bytes = httpx.get(master["url"], timeout=60).content
+        published = call(
+            first, "GET", "/mastering", org_key,
+            params={"scriptId": scripts[0]["scriptId"], "name": "Ada", "public": "true"},
+        ).json()["url"]  # fmt: skip
+        assert httpx.get(published, timeout=60).content == master_bytes
         default_org = call(first, "GET", "/org", first.api_key).json()
         listed_keys = call(first, "GET", "/keys", org_key).json()
         listed_scripts = call(first, "GET", "/script", org_key).json()
@@ -181,6 +189,8 @@ def test_a_clean_restart_keeps_orgs_keys_scripts_speech_and_masters(tmp_path: Pa
         master_after = call(second, "GET", "/mastering", org_key, params=query).json()
         assert httpx.get(master_after["url"], timeout=60).content == master_bytes
         assert master_after["report"] == master["report"]
+        # a public URL handed out before the restart still serves the master, without a key
+        assert httpx.get(published, timeout=60).content == master_bytes
         # and the admin key still creates organisations
         admin = {"Authorization": f"Bearer {second.admin_key}"}
         call(second, "POST", "/admin/orgs", headers=admin, json={"name": "Beta"}, expect=201)

@@ -251,3 +251,125 @@ def test_sound_project_zips_speech_stems_and_project(api, lambda_context, org, a
         api, lambda_context, "GET", "/file/sound", org.api_key, query={"scriptId": spoken_script}
     )
     assert status == 200 and again["url"]
+
+
+def test_the_report_describes_each_delivered_file(
+    api, lambda_context, org, aws, spoken_script, drain_mastering_queue
+):
+    from audiofn.codecs import decode
+    from audiofn.dsp.measure import integrated_lufs, true_peak_dbfs
+
+    # Given a master made in two lossy formats (LAME moves the level) and a lossless one
+    body = {
+        "scriptId": spoken_script,
+        "soundTemplate": "news",
+        "endFormat": ["mp3", "mp3_low", "flac"],
+        "audience": [{"name": "Ada"}],
+    }
+    assert call(api, lambda_context, "POST", "/mastering", org.api_key, body)[0] == 202
+    assert all(r["batchItemFailures"] == [] for r in drain_mastering_queue())
+
+    # When each file is decoded and measured
+    retrieve = {"scriptId": spoken_script, "name": "Ada"}
+    for fmt in ("mp3", "mp3_low", "flac"):
+        status, got = call(
+            api,
+            lambda_context,
+            "GET",
+            "/mastering",
+            org.api_key,
+            query={**retrieve, "endFormat": fmt},
+        )
+        assert status == 200, got
+        audio = decode(s3_bytes(aws.bucket, got["url"]))
+        measured = integrated_lufs(audio)
+        stated = got["report"]["formats"][fmt]
+
+        # Then it is on target, and the report says what the file measures
+        assert abs(measured + 16) <= 0.06, (fmt, measured)
+        assert abs(stated["integratedLufs"] - measured) <= 0.01, (fmt, stated, measured)
+        peak = true_peak_dbfs(audio.samples, audio.sample_rate)
+        assert abs(stated["truePeakDbtp"] - peak) <= 0.05 and peak <= -0.9
+    # ... the top-level figures are the default (first) format's
+    report = got["report"]
+    assert report["integrated_lufs"] == report["formats"]["mp3"]["integratedLufs"]
+    assert (
+        report["formats"]["mp3_low"]["codecGainDb"] > report["formats"]["mp3"]["codecGainDb"] > 0.1
+    )
+
+
+def _keys(bucket: str, prefix: str) -> list[str]:
+    import boto3
+
+    listed = boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return [item["Key"] for item in listed.get("Contents", [])]
+
+
+def test_masters_accumulate_until_deleted(
+    api, lambda_context, org, aws, drain_speech_queue, drain_mastering_queue
+):
+    key = org.api_key
+    text = "<<sectionName::intro>> Good morning {{name|friend}}."
+    _, script = call(api, lambda_context, "POST", "/script", key, {"scriptText": text})
+    script_id = script["scriptId"]
+    audience = [{"name": "Ada"}, {"name": "Bo"}]
+    body = {"scriptId": script_id, "voice": "joe", "audience": audience}
+    call(api, lambda_context, "POST", "/speech", key, body)
+    drain_speech_queue()
+
+    def master(**settings):
+        status, made = call(
+            api, lambda_context, "POST", "/mastering", key, {"scriptId": script_id, **settings}
+        )
+        assert status == 202, made
+        assert all(r["batchItemFailures"] == [] for r in drain_mastering_queue())
+
+    def get(**query):
+        return call(
+            api, lambda_context, "GET", "/mastering", key, query={"scriptId": script_id, **query}
+        )
+
+    # Given both listeners mastered as public MP3, then Ada again as FLAC over another bed
+    master(soundTemplate="news", audience=audience, endFormat="mp3", public=True)
+    master(soundTemplate="calm", audience=[{"name": "Ada"}], endFormat="flac")
+
+    # Then Bo's earlier master, Ada's earlier format and the public copy are all still there
+    status, bo = get(name="Bo")
+    assert status == 200, bo
+    assert bo["report"]["formats"].keys() == {"mp3"}
+    assert get(name="Ada", endFormat="mp3")[0] == 200
+    assert get(name="Ada", public="true")[0] == 200
+    status, ada = get(name="Ada")
+    assert status == 200 and ada["report"]["formats"].keys() == {"flac"}  # the newest
+    assert get(name="Cy")[0] == 404
+    status, missing = get(name="Ada", endFormat="wav")
+    assert status == 404 and "made: flac, mp3" in missing["message"]
+
+    # ... and the listing shows all three, newest job first
+    status, listed = call(
+        api, lambda_context, "GET", "/mastering/list", key, query={"scriptId": script_id}
+    )
+    assert status == 200
+    masters = listed["masters"]
+    assert [(m["parameters"]["name"], m["formats"]) for m in masters] == [
+        ("Ada", ["flac"]),
+        ("Ada", ["mp3"]),
+        ("Bo", ["mp3"]),
+    ]
+    assert masters[0]["soundTemplate"] == "calm" and masters[1]["public"] is True
+    assert all(m["status"] == "done" and m["urls"] for m in masters)
+
+    # When the first job is deleted, its private and public files go, the newer job stays
+    first = masters[1]["jobId"]
+    status, deleted = call(
+        api, lambda_context, "DELETE", "/mastering", key,
+        query={"scriptId": script_id, "jobId": first},
+    )  # fmt: skip
+    assert status == 200 and deleted == {"deletedJobs": 1}
+    assert get(name="Bo")[0] == 404
+    assert not _keys(aws.public_bucket, f"{org.org_id}/{script_id}/")
+    assert get(name="Ada")[0] == 200
+
+    # ... and deleting the script deletes every master it has
+    assert call(api, lambda_context, "DELETE", f"/script/{script_id}", key)[0] in {200, 204}
+    assert not _keys(aws.bucket, f"orgs/{org.org_id}/mastering/{script_id}/")

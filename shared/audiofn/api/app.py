@@ -9,6 +9,7 @@ from audiofn.api import (
     admin,
     apiaudio,
     batches,
+    docs,
     health,
     inbox,
     key_check,
@@ -22,7 +23,7 @@ from audiofn.api import (
 )
 from audiofn.api.auth import require_org_key
 from audiofn.api.errors import register_error_handlers
-from audiofn.api.openapi_doc import SWAGGER_PAGE, complete_document
+from audiofn.api.openapi_doc import complete_document
 
 
 def build_resolver() -> APIGatewayHttpResolver:
@@ -31,6 +32,7 @@ def build_resolver() -> APIGatewayHttpResolver:
     app.use(middlewares=[tts_jobs.seed_error_bodies, require_org_key])
     for router in (
         health.router,
+        docs.router,
         admin.router,
         key_check.router,
         apiaudio.router,
@@ -56,9 +58,5 @@ def build_resolver() -> APIGatewayHttpResolver:
             content_type=content_types.APPLICATION_JSON,
             body=complete_document(document),
         )
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_page() -> Response[str]:
-        return Response(status_code=200, content_type="text/html", body=SWAGGER_PAGE)
 
     return app

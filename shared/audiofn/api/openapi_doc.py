@@ -53,13 +53,24 @@ JOBS_ERROR_SCHEMA: dict[str, Any] = {
 
 
 def complete_document(document_json: str) -> str:
+    from audiofn.api.openapi_extra import add_what_the_resolver_cannot_know
+
     document = json.loads(document_json)
+    add_what_the_resolver_cannot_know(document)
     components = document.setdefault("components", {}).setdefault("schemas", {})
     components["ErrorBody"] = ERROR_SCHEMA
     components["JobsErrorBody"] = JOBS_ERROR_SCHEMA
     for path, operations in document.get("paths", {}).items():
         error_ref: dict[str, Any] = {"$ref": "#/components/schemas/ErrorBody"}
-        if path.startswith("/api/v1/jobs"):
+        if path.startswith("/v1/"):
+            # OpenAI's body; the gateway's own answers keep API Gateway's {"message"}.
+            error_ref = {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/OpenAIErrorBody"},
+                    {"$ref": "#/components/schemas/ErrorBody"},
+                ]
+            }
+        elif path.startswith("/api/v1/jobs"):
             # The protocol's body; the gateway's own answers (an unroutable path) keep
             # API Gateway's {"message"}.
             error_ref = {
@@ -95,13 +106,3 @@ def complete_document(document_json: str) -> str:
             if path.startswith("/track/") or method == "delete":
                 responses.setdefault("204", {"description": "Counted."})
     return json.dumps(document)
-
-
-SWAGGER_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>audiofn API</title>
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "openapi.json", dom_id: "#swagger-ui"});</script>
-</body></html>
-"""

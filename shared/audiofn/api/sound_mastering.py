@@ -126,6 +126,35 @@ def retrieve_mastering() -> dict[str, Any]:
     return mastering_service.retrieve_mastering(services(), org_id(router), script_id, params)
 
 
+@router.get("/mastering/list")
+def list_masters() -> dict[str, Any]:
+    """Every master of the script, from every mastering job, newest job first."""
+    from audiofn.services.masters import list_masters as listed
+    from audiofn.services.scripts import get_script
+
+    script_id = query(router).get("scriptId")
+    if not script_id:
+        raise InvalidInput("scriptId is required", field="scriptId")
+    org = org_id(router)
+    get_script(services(), org, script_id)
+    return {"masters": listed(services(), org, script_id)}
+
+
+@router.delete("/mastering")
+def delete_masters() -> dict[str, Any]:
+    """One mastering job's masters (`jobId`), or all of the script's: private and public."""
+    from audiofn.services.masters import delete_masters as delete
+    from audiofn.services.scripts import get_script
+
+    params = query(router)
+    script_id = params.get("scriptId")
+    if not script_id:
+        raise InvalidInput("scriptId is required", field="scriptId")
+    org = org_id(router)
+    get_script(services(), org, script_id)
+    return {"deletedJobs": delete(services(), org, script_id, params.get("jobId") or None)}
+
+
 @router.get("/mastering/tracking")
 def tracking_counts() -> dict[str, Any]:
     from audiofn.services import mastering as mastering_service

@@ -119,8 +119,16 @@ class SpeechRequest(BaseModel):
 
     @property
     def buffered(self) -> bool:
-        """Answered whole (exact WAV sizes, a Content-Length) rather than streamed."""
-        return self.stream is False
+        """Answered whole (exact WAV sizes, a Content-Length) rather than streamed: when the
+        body says ``"stream": false``, and for a WAV unless it says ``"stream": true`` (a WAV
+        header written before the audio cannot know its sizes)."""
+        if self.stream is not None:
+            return not self.stream
+        return (
+            self.response_format == "wav"
+            and self.stream_format == "audio"
+            and not self.enable_word_boundary
+        )
 
     @property
     def content_type(self) -> str:

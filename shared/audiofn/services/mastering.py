@@ -12,7 +12,7 @@ from audiofn.models.messages import MasteringTask
 from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
 from audiofn.services.context import Services
-from audiofn.services.jobs import latest_job, raise_if_unfinished, speech_of, start_job
+from audiofn.services.jobs import speech_of, start_job
 from audiofn.services.media_library import resolve_background
 from audiofn.services.quotas import admit_job
 from audiofn.services.scripts import get_script
@@ -43,6 +43,8 @@ class MasterEntry(BaseModel):
     public_captions: dict[str, str] = {}
     vast_key: str | None = None
     tracking_token: str | None = None
+    sound_template: str | None = None  # the bed: a template's name or a media id
+    preset: str | None = None
 
 
 def create_mastering(
@@ -86,6 +88,9 @@ def create_mastering(
     if request.vast and not any(f.startswith("mp3") for f in formats):
         formats.append("mp3")  # VAST's MediaFile is audio/mpeg
 
+    from audiofn.services.masters import check_room_for_another
+
+    check_room_for_another(services, org_id, script.script_id)
     speech = speech_of(services, org_id, script)
     if speech.status != "done":
         raise Conflict(
@@ -138,6 +143,8 @@ def create_mastering(
                 f"{public_prefix}{public_stem}.vast.xml" if public_prefix and request.vast else None
             ),
             tracking_token=token,
+            sound_template=template if media_id is None else media_id,
+            preset=preset,
         )
         manifest.append(entry)
         tasks.append(
@@ -175,28 +182,20 @@ def create_mastering(
 def retrieve_mastering(
     services: Services, org_id: str, script_id: str, query: dict[str, str]
 ) -> dict[str, Any]:
-    """`{"url": ...}` for one listener's master (plus report, captions and VAST when public)."""
+    """`{"url": ...}` for one listener's master (plus report, captions and VAST when public),
+    from the newest mastering job that made a master matching the query."""
+    from audiofn.services.masters import find_masters
+
     script = get_script(services, org_id, script_id)
-    job = latest_job(services, org_id, script, "mastering")
-    raise_if_unfinished(job)
-    entries = [MasterEntry.model_validate(m) for m in services.media.get_json(job.manifest_key)]
     wanted = {k: v for k, v in query.items() if k in script.placeholder_defaults}
-    matching = [e for e in entries if all(e.parameters.get(k) == v for k, v in wanted.items())]
-    if not matching:
-        raise NotFound("no master matches these parameters", field="parameters")
-    entry = matching[0]
-    fmt = (query.get("endFormat") or next(iter(entry.files))).lower()
-    if fmt not in entry.files:
-        raise NotFound(
-            f"this master was not made as '{fmt}' (made: {', '.join(entry.files)})",
-            field="endFormat",
-        )
+    asked_format = query.get("endFormat", "").strip().lower() or None
     public = query.get("public", "").lower() == "true"
     vast = query.get("vast", "").lower() == "true"
-    if (public or vast) and not entry.public_files:
-        raise InvalidInput(
-            "this master was not published: create it with public=true", field="public"
-        )
+    _, matching = find_masters(
+        services, org_id, script.script_id, wanted, asked_format, public=public or vast, vast=vast
+    )
+    entry = matching[0]
+    fmt = asked_format or next(iter(entry.files))
     if public:
         url = _public_url(services, entry.public_files[fmt])
         captions = {k: _public_url(services, v) for k, v in entry.public_captions.items()}
@@ -245,12 +244,12 @@ def record_tracking_event(services: Services, token: str, event: str, client: st
 
 
 def tracking_counts(services: Services, org_id: str, script_id: str) -> list[dict[str, Any]]:
+    from audiofn.services.masters import tracked_entries
+
     script = get_script(services, org_id, script_id)
-    job = latest_job(services, org_id, script, "mastering")
-    entries = [MasterEntry.model_validate(m) for m in services.media.get_json(job.manifest_key)]
     return [
         {"parameters": e.parameters, "counts": services.table.event_counts(e.tracking_token)}
-        for e in entries
+        for e in tracked_entries(services, org_id, script.script_id)
         if e.tracking_token
     ]
 

@@ -70,6 +70,15 @@ class MediaStore:
         )
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
+    def list_folders(self, prefix: str) -> list[str]:
+        """The names of the "folders" directly under ``prefix`` (S3 common prefixes)."""
+        names: list[str] = []
+        pages = client("s3").get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                names.append(common["Prefix"][len(prefix) :].rstrip("/"))
+        return names
+
     def delete_prefix(self, prefix: str) -> int:
         s3 = client("s3")
         deleted = 0

@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from audiofn.config import MasteringSettings, mastering_settings
 from audiofn.errors import AudiofnError
+from audiofn.mastering.delivery import encode_on_target
 from audiofn.models.apiaudio import MP3_TIERS
 from audiofn.models.messages import MasteringTask
 from audiofn.observability import logger, record_cache_lookup, record_master_render
@@ -78,7 +79,7 @@ class MasteringWorker:
         job_ended(self.services, table.mark_task_done(task.org_id, task.job_id, task.task_index))
 
     def render(self, task: MasteringTask, entry: MasterEntry) -> dict[str, Any]:
-        from audiofn.codecs import CONTENT_TYPES, decode, encode
+        from audiofn.codecs import CONTENT_TYPES, decode
         from audiofn.mastering import master
 
         media = self.services.media
@@ -92,15 +93,21 @@ class MasteringWorker:
         report = result.report.to_dict()
 
         outputs: dict[str, bytes] = {}
+        report["formats"] = {}
         for fmt, key in entry.files.items():
             base = "mp3" if fmt.startswith("mp3") else fmt
-            data = encode(result.audio, base, bitrate_kbps=MP3_TIERS.get(fmt))
+            data, delivered = encode_on_target(result.audio, fmt, result.report)
             outputs[fmt] = data
             media.put_bytes(key, data, CONTENT_TYPES[base])
-        report["formats"] = {
-            fmt: {"bytes": len(data), "bitrateKbps": MP3_TIERS.get(fmt)}
-            for fmt, data in outputs.items()
-        }
+            report["formats"][fmt] = {
+                "bytes": len(data),
+                "bitrateKbps": MP3_TIERS.get(fmt),
+                **delivered,
+            }
+        # The report describes the file the default URL serves (the first end format).
+        default = report["formats"][next(iter(entry.files))]
+        report["integrated_lufs"] = default["integratedLufs"]
+        report["true_peak_dbtp"] = default["truePeakDbtp"]
 
         captions: dict[str, str] = {}
         if task.captions:

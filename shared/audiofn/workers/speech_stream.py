@@ -5,8 +5,10 @@ Adapter (API Gateway would buffer the response and cap it at 6 MB). Locally the 
 serves the same app in front of the HTTP API gateway. It checks the organisation key itself
 (a Function URL with ``AuthType: NONE`` has no authorizer).
 
-Each chunk is produced on a worker thread only when the previous one has been sent, so a
-client that goes away stops the synthesis after the piece being spoken.
+WAV is the exception: its header must give the sizes, so it is answered whole unless the body
+asks for a stream (``"stream": true``). Each chunk is produced on a worker thread only when the
+previous one has been sent, so a client that goes away stops the synthesis after the piece
+being spoken.
 """
 
 from __future__ import annotations
