@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from audiofn.api.openapi_extra import FUNCTION_FIELD
 from tests.conftest import call_api, http_event, load_function
 
 
@@ -21,6 +22,8 @@ def json_body_operations(api, lambda_context) -> list[tuple[str, str]]:
     operations = []
     for path, item in document["paths"].items():
         for method, operation in item.items():
+            if FUNCTION_FIELD in operation:
+                continue  # served by another function (sync speech, transcription, realtime)
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
                 operations.append((method.upper(), path))
