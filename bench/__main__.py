@@ -9,6 +9,8 @@ openai     OpenAI-compatible speech: first and last byte streaming 1,000 words, 
 realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
+custom-voices  speaker similarity on a held-out sentence, pitch shift vs style search, for two
+           natural-speech references; the search's wall time
 """
 
 from __future__ import annotations
@@ -163,6 +165,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "realtime": _section("bench.realtime_stt"),
     "tts-jobs": _section("bench.tts_jobs"),
     "batch": _section("bench.batch"),
+    "custom-voices": _section("bench.custom_voices"),
 }
 
 

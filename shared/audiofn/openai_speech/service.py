@@ -61,12 +61,20 @@ def plan_request(services: Services, org_id: str, body: Any) -> tuple[SpeechRequ
     text: every error a request can have is raised here, before any audio is made."""
     from audiofn.openai_speech.synthesis import plan_speech
     from audiofn.services.dictionaries import org_lexicon
+    from audiofn.services.voices import find_custom, resolve_speech_voice
 
     request = parse_speech_request(body)
+    # The organisation's custom voices (and others' public ones) by id, UUID or custom-<uuid>.
+    custom = (
+        resolve_speech_voice(services, org_id, request.voice)
+        if find_custom(services, org_id, request.voice) is not None
+        else None
+    )
     plan = plan_speech(
         request,
         engine_settings=engine_settings(services.settings),
         lexicon_entries=org_lexicon(services, org_id),
+        custom_voice=custom,
     )
     return request, plan
 

@@ -62,8 +62,9 @@ def plan_speech(
     *,
     engine_settings: EngineSettings,
     lexicon_entries: list[LexiconEntry] | None = None,
+    custom_voice: Voice | None = None,
 ) -> SpeechPlan:
-    voice = speech_voice(
+    voice = custom_voice or speech_voice(
         request.voice,
         request.speech_synthesis_language,
         polly_enabled=engine_settings.polly_enabled,
