@@ -4,6 +4,7 @@ from a blend, and the pitch-shift fallback, through the API and voice-sample han
 
 from __future__ import annotations
 
+import base64
 from types import SimpleNamespace
 from typing import Any
 
@@ -172,6 +173,27 @@ def test_a_blend_is_saved_as_a_custom_voice_with_its_style(  # type: ignore[no-u
     )
     spoken = _speak(api, lambda_context, org, voice_aws, body["id"], "Hello there, how are you?")
     assert spoken.duration > 1.0
+
+    # OpenAI speech speaks it too, by its id, with the same style
+    from audiofn.codecs import decode
+    from audiofn.speakers.encoder import get_encoder, similarity
+    from audiofn.tts.kokoro_engine import get_kokoro
+    from tests.conftest import http_event, load_function
+
+    event = http_event(
+        "POST",
+        "/v1/audio/speech",
+        org.api_key,
+        {"model": "tts-1", "voice": str(body["id"]), "input": "Hello there, how are you?"},
+    )
+    response = load_function("sync_speech").lambda_handler(event, lambda_context)
+    assert response["statusCode"] == 200, response.get("body")
+    heard = decode(base64.b64decode(response["body"]))
+    direct = get_kokoro().speak(
+        "Hello there, how are you?", blend_styles([("af_bella", 2), ("af_sky", 1)])
+    )
+    encoder = get_encoder()
+    assert similarity(encoder.embed_speaker([heard]), encoder.embed_speaker([direct.audio])) > 0.97
 
 
 @pytest.mark.parametrize(
