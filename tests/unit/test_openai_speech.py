@@ -83,7 +83,16 @@ def test_every_openai_voice_name_maps_to_a_voice_we_have():
     assert len(OPENAI_VOICES) == 11
     for name in OPENAI_VOICES:
         voice = speech_voice(name, None, polly_enabled=False, upstream_enabled=False)
-        assert voice.id == OPENAI_VOICES[name] == "joe"
+        assert voice.id == OPENAI_VOICES[name]
+        assert voice.provider == "kokoro"
+        assert voice.accent == ("british" if name in ("fable", "ballad") else "american")
+    genders = {
+        name: speech_voice(name, None, polly_enabled=False, upstream_enabled=False).gender
+        for name in OPENAI_VOICES
+    }
+    assert {name for name, gender in genders.items() if gender == "female"} == {
+        "alloy", "coral", "nova", "sage", "shimmer",
+    }  # fmt: skip
 
 
 def test_our_voice_ids_are_used_as_they_are():
@@ -112,7 +121,9 @@ def test_voice_listing_shows_where_openai_names_go():
         item["id"]: item for item in voice_listing(polly_enabled=False, upstream_enabled=False)
     }
     assert "joe" in listed and "espeak-tr-male" in listed
-    assert all(listed[name]["maps_to"] == "joe" for name in OPENAI_VOICES)
+    assert all(listed[name]["maps_to"] == OPENAI_VOICES[name] for name in OPENAI_VOICES)
+    assert listed["nova"]["maps_to"] == "af_nova" and listed["nova"]["gender"] == "female"
+    assert listed["af_nova"]["provider"] == "kokoro"
 
 
 # ---------------------------------------------------------------- pieces

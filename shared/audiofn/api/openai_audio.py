@@ -80,14 +80,20 @@ def _json_body() -> Any:
         raise InvalidInput(f"the request body is not valid JSON: {exc}") from exc
 
 
-def _audio_response(data: bytes, content_type: str, extension: str) -> Response[Any]:
-    """The audio itself, or a redirect to a stored copy when it would exceed Lambda's cap."""
+def _audio_response(data: bytes, content_type: str, extension: str, voice: str) -> Response[Any]:
+    """The audio itself, or a redirect to a stored copy when it would exceed Lambda's cap;
+    ``x-audiofn-voice`` names the voice that spoke."""
     from audiofn.config import sync_speech_settings
     from audiofn.naming import new_id
     from audiofn.storage.media import org_prefix
 
     if len(data) <= sync_speech_settings().max_response_bytes:
-        return Response(status_code=200, content_type=content_type, body=data)
+        return Response(
+            status_code=200,
+            content_type=content_type,
+            body=data,
+            headers={"x-audiofn-voice": voice},
+        )
     org = org_id(speech_router)
     key = f"{org_prefix(org)}speech/sync/{new_id()}.{extension}"
     media = services().media
@@ -96,7 +102,7 @@ def _audio_response(data: bytes, content_type: str, extension: str) -> Response[
         status_code=303,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"url": media.presigned_get(key), "bytes": len(data)}),
-        headers={"Location": media.presigned_get(key)},
+        headers={"Location": media.presigned_get(key), "x-audiofn-voice": voice},
     )
 
 
@@ -110,7 +116,7 @@ def create_speech() -> Response[Any]:
     request, plan = plan_request(svc, org_id(speech_router), _json_body())
     data = synthesize_bytes(plan, engine_settings(svc.settings))
     extension = "sse" if request.stream_format == "sse" else request.response_format
-    return _audio_response(data, request.content_type, extension)
+    return _audio_response(data, request.content_type, extension, plan.voice.id)
 
 
 def _sync_request(body: Any, fmt: str) -> dict[str, Any]:
@@ -175,7 +181,7 @@ def sync_speech() -> Response[Any]:
         )
     request, plan = _sync_plan(_json_body(), fmt)
     data = synthesize_bytes(plan, engine_settings(services().settings))
-    return _audio_response(data, request.content_type, fmt)
+    return _audio_response(data, request.content_type, fmt, plan.voice.id)
 
 
 @speech_router.post("/sync_speech/synthesize")

@@ -131,7 +131,9 @@ def resolve_job_voice(
             "name such as 'joe' also works)",
             field="voice_id",
         )
-    if all(speaker.id != voice.id for speaker in speakers):
+    if all(speaker.id != voice.id for speaker in speakers) and all(
+        speaker.language_code != voice.language_code for speaker in speakers
+    ):  # a blend is in no listing, but speaks its voices' language
         raise InvalidInput(
             f"lang: voice {voice_id} speaks {voice.language} ({voice.language_code}), "
             f"not '{language}'",

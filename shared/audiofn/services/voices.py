@@ -147,7 +147,10 @@ def find_voice(services: Services, org_id: str, identifier: str | int) -> VoiceR
         )
     except UnknownVoice:
         voice = None
-    if voice is None or voice.id.casefold() not in {text.casefold(), *_aliases(voice)}:
+    if voice is None or (
+        voice.id.casefold() not in {text.casefold(), *_aliases(voice)}
+        and "+" not in voice.engine_voice  # a blend, spelled as the caller likes
+    ):
         raise NotFound(f"voice '{text}' not found", field="voice_id")
     return VoiceRef(builtin=voice)
 

@@ -304,8 +304,9 @@ class KokoroEngine:
     ) -> TimedSpeech:
         """Speak text with a style array (510 x 256): sentence by sentence, with word timings.
 
-        ``language`` is the eSpeak NG voice that phonemises (``en-us``, ``en-gb``, ``es``,
-        ``fr-fr``, ``hi``, ``it``, ``pt-br``). ``speed`` 1.0 is the voice's natural pace."""
+        ``language`` is the eSpeak NG voice that phonemises (``en-us``, ``en`` for British
+        English, ``es``, ``fr``, ``hi``, ``it``, ``pt-br``). ``speed`` 1.0 is the voice's
+        natural pace."""
         if style.shape != STYLE_SHAPE:
             raise SynthesisError(f"a Kokoro style is 510x256, got {style.shape}")
         if speed <= 0:
@@ -354,9 +355,8 @@ class KokoroEngine:
 def espeak_voice(voice: Voice) -> str:
     """The eSpeak NG voice that phonemises for a catalogue voice."""
     code = voice.language_code.casefold()
-    return {"en-us": "en-us", "en-gb": "en-gb", "fr-fr": "fr-fr", "pt-br": "pt-br"}.get(
-        code, code.split("-", 1)[0]
-    )
+    # eSpeak NG's voice files: "en" is British English (Kokoro's "en-gb").
+    return {"en-us": "en-us", "en-gb": "en", "pt-br": "pt-br"}.get(code, code.split("-", 1)[0])
 
 
 def _fit(phonemes: str) -> list[str]:
