@@ -20,8 +20,8 @@ from audiofn.tts.kokoro_engine import blend_styles, load_style
 def test_languages_kokoro_speaks_and_their_phonemes() -> None:
     assert kokoro_language("en-GB") == "en" and kokoro_language("pt-br") == "pt"
     assert kokoro_language("de") is None and kokoro_language("az") is None
-    assert espeak_language("en") == "en-us" and espeak_language("en-gb") == "en-gb"
-    assert espeak_language("pt") == "pt-br" and espeak_language("fr") == "fr-fr"
+    assert espeak_language("en") == "en-us" and espeak_language("en-gb") == "en"
+    assert espeak_language("pt") == "pt-br" and espeak_language("fr") == "fr"
 
 
 def test_candidates_put_the_speakers_gender_and_accent_first() -> None:
@@ -29,7 +29,9 @@ def test_candidates_put_the_speakers_gender_and_accent_first() -> None:
     assert women[0].startswith("bf_") and all(n[1] == "f" for n in women[:15])
     assert {n[0] for n in women} == {"a", "b"}
     men = candidate_voices("en", "male")
-    assert men[0].startswith("am_")
+    assert men[0] == "am_fenrir"  # American first, then the best graded
+    assert candidate_voices("en", "female")[:2] == ["af_heart", "af_bella"]
+    assert "am_santa" not in men  # no character voices
     assert candidate_voices("it", None) == ["if_sara", "im_nicola"]
     with pytest.raises(LanguageNotCovered):
         candidate_voices("de", "female")

@@ -34,7 +34,7 @@ from audiofn.services.voice_samples import (
 )
 from audiofn.services.voices import samples_prefix, samples_store, voices_table
 from audiofn.speakers.encoder import SpeakerNotMeasurable
-from audiofn.speakers.style_search import kokoro_language
+from audiofn.speakers.languages import kokoro_language
 from audiofn.storage.media import MediaStore
 from audiofn.tts import catalogue
 from audiofn.tts.catalogue import Voice

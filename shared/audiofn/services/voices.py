@@ -511,19 +511,6 @@ def create_voice_profile(
     return profile
 
 
-# A Kokoro voice's name: its language (first letter), gender (second) and name.
-_KOKORO_NAME = re.compile(r"^([a-z])([fm])_[a-z]+$")
-_KOKORO_LANGUAGES = {
-    "a": "en-us",
-    "b": "en-gb",
-    "e": "es",
-    "f": "fr",
-    "h": "hi",
-    "i": "it",
-    "p": "pt-br",
-}
-
-
 def create_blended_voice(
     services: Services,
     org_id: str,
@@ -535,30 +522,28 @@ def create_blended_voice(
 ) -> VoiceProfileRecord:
     """A custom voice saved from a blend of Kokoro voices (``af_bella(2)+af_sky(1)``): a
     PROCESSING profile whose manifest names the blend; the voice-sample function stores its
-    style. Language and gender are the heaviest voice's."""
-    from audiofn.tts.voice_blend import BlendError, format_blend, parse_blend
-
+    style. The blend is resolved as on every protocol (names that map to Kokoro voices too);
+    language and gender are its heaviest voice's."""
     name = name.strip()
     if not name:
         raise InvalidInput("name is required", field="name")
     if len(name) > 200:
         raise InvalidInput("name must be at most 200 characters", field="name")
+    settings = services.settings
     try:
-        parts = parse_blend(blend)
-    except BlendError as error:
+        voice = catalogue.resolve_voice(
+            blend,
+            polly_enabled=settings.polly_enabled,
+            upstream_enabled=bool(settings.upstream_tts_url),
+        )
+    except UnknownVoice as error:
         raise InvalidInput(f"blend: {error}", field="blend") from error
-    for part, _ in parts:
-        if _KOKORO_NAME.match(part) is None:
-            raise InvalidInput(
-                f"blend: {part!r} is not a Kokoro voice name (such as af_bella)", field="blend"
-            )
-        if part[0] not in _KOKORO_LANGUAGES:
-            raise InvalidInput(
-                f"blend: {part!r} speaks a language custom voices do not (they speak English, "
-                "Spanish, French, Hindi, Italian and Portuguese)",
-                field="blend",
-            )
-    heaviest = max(parts, key=lambda p: p[1])[0]
+    if voice.provider != "kokoro":
+        raise InvalidInput(
+            f"blend: {blend!r} is not a Kokoro voice or a blend of them "
+            "(GET /voice?provider=kokoro lists them)",
+            field="blend",
+        )
     table = voices_table(services)
     voice_uuid = new_id()
     profile = VoiceProfileRecord(
@@ -568,10 +553,10 @@ def create_blended_voice(
         name=name,
         description=description.strip()[:2000],
         is_public=is_public,
-        language=_KOKORO_LANGUAGES[heaviest[0]],
-        gender="female" if heaviest[1] == "f" else "male",
+        language=voice.language_code.lower(),
+        gender=voice.gender,
         method="blend",
-        style_blend=format_blend(parts),
+        style_blend=voice.engine_voice,
     )
     table.put_profile(profile)
     manifest = VoiceSampleManifest(org_id=org_id, voice_uuid=voice_uuid, blend=profile.style_blend)

@@ -25,6 +25,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from audiofn.speakers.encoder import Embedding, get_encoder, similarity
+from audiofn.speakers.languages import (
+    LanguageNotCovered,
+    kokoro_catalogue,
+    kokoro_language,
+    language_voice,
+)
 
 SEARCH_SENTENCES = {
     "en": "She quickly packed the heavy boxes, then walked home through the quiet evening rain.",
@@ -42,53 +48,33 @@ HELD_OUT_SENTENCES = {
     "it": "Buongiorno! Il nostro piccolo forno apre alle sette e il pane resta caldo fino a sera.",
     "pt": "Bom dia! A nossa pequena padaria abre às sete e o pão ainda está quente ao meio-dia.",
 }
-# The first letter of a Kokoro voice name is its language (the second its gender).
-_VOICE_PREFIXES = {"en": "ab", "es": "e", "fr": "f", "hi": "h", "it": "i", "pt": "p"}
-_ESPEAK = {"en": "en-us", "en-gb": "en-gb", "es": "es", "fr": "fr-fr", "hi": "hi", "it": "it"}
-_ESPEAK_PT = "pt-br"
-
 DEFAULT_CANDIDATES = 100
 MIN_CANDIDATES = 4
 _TOP_VOICES = 6
 _MIN_WEIGHT = -0.25  # past a voice by at most a quarter of the way
-
-
-class LanguageNotCovered(ValueError):
-    """Kokoro has no voices of this language (the caller falls back to another method)."""
-
-
-def kokoro_language(language: str) -> str | None:
-    """The search's language key for a profile language ('en', 'en-GB', 'pt-br'), or None."""
-    subtag = language.strip().lower().split("-", 1)[0]
-    return subtag if subtag in _VOICE_PREFIXES else None
+_GRADES = ("A", "A-", "B+", "B", "B-", "C+", "C", "C-", "D+", "D", "D-", "F+", "F", "")
 
 
 def espeak_language(language: str) -> str:
-    """The eSpeak NG voice that phonemises for the profile's language."""
-    code = language.strip().lower()
-    if code in _ESPEAK:
-        return _ESPEAK[code]
-    subtag = code.split("-", 1)[0]
-    return _ESPEAK_PT if subtag == "pt" else _ESPEAK.get(subtag, "en-us")
+    """The eSpeak NG voice that phonemises the language as its Kokoro voices expect."""
+    from audiofn.tts.kokoro_engine import espeak_voice
+
+    return espeak_voice(language_voice(language))
 
 
 def candidate_voices(language: str, gender: str | None) -> list[str]:
-    """The catalogue voices to start from: the language's, the speaker's gender first."""
-    from audiofn.tts.kokoro_engine import installed_voice_names
-
-    key = kokoro_language(language)
-    if key is None:
-        raise LanguageNotCovered(f"Kokoro has no voices for language '{language}'")
-    names = [n for n in installed_voice_names() if n[0] in _VOICE_PREFIXES[key]]
-    if key == "en" and language.lower().startswith("en-gb"):
-        names.sort(key=lambda n: n[0] != "b")  # the accent asked for first, stable otherwise
-    elif key == "en":
-        names.sort(key=lambda n: n[0] != "a")
-    if gender in {"male", "female"}:
-        names.sort(key=lambda n: n[1] != gender[0])
-    if not names:
-        raise LanguageNotCovered(f"no Kokoro voices are installed for language '{language}'")
-    return names
+    """The catalogue voices to start from: the language's, the speaker's gender first, then
+    the accent asked for, then by the model card's grade."""
+    code = language_voice(language).language_code
+    voices = [v for v in kokoro_catalogue() if v.language_subtag == kokoro_language(language)]
+    voices.sort(
+        key=lambda v: (
+            gender in {"male", "female"} and v.gender != gender,
+            v.language_code != code,
+            _GRADES.index(v.grade) if v.grade in _GRADES else len(_GRADES),
+        )
+    )
+    return [v.id for v in voices]
 
 
 Mix = tuple[tuple[str, float], ...]

@@ -60,16 +60,6 @@ def style_from_bytes(data: bytes) -> np.ndarray:
     return np.asarray(style, np.float32)
 
 
-_LANGUAGE_NAMES = {
-    "en": "english",
-    "es": "spanish",
-    "fr": "french",
-    "hi": "hindi",
-    "it": "italian",
-    "pt": "portuguese",
-}
-
-
 @lru_cache(maxsize=32)
 def stored_style(bucket: str, key: str) -> np.ndarray:
     """A custom voice's style from S3 (a profile's style never changes once stored)."""
@@ -81,17 +71,18 @@ def stored_style(bucket: str, key: str) -> np.ndarray:
 def styled_voice(
     voice_id: str, name: str, language: str, gender: str | None, *, bucket: str, key: str
 ) -> CustomVoice:
-    """A custom voice that Kokoro speaks with its own style, in the profile's language."""
-    code = language.strip()
-    subtag = code.split("-", 1)[0].lower()
-    british = code.lower() == "en-gb"
+    """A custom voice that Kokoro speaks with its own style, in the profile's language (its
+    code and accent those of the catalogue's first Kokoro voice of that language)."""
+    from audiofn.speakers.languages import language_voice
+
+    like = language_voice(language)
     return CustomVoice(
         id=voice_id,
         provider=PROVIDER,
         provider_full_name="custom voice",
-        language=_LANGUAGE_NAMES.get(subtag, subtag),
-        language_code=code,
-        accent="british" if british else "american" if subtag == "en" else "",
+        language=like.language,
+        language_code=like.language_code,
+        accent=like.accent,
         gender=gender or "",
         age_bracket="adult",
         tags=("custom",),
@@ -158,11 +149,10 @@ class CustomVoiceEngine:
         if not isinstance(voice, CustomVoice):
             raise TypeError(f"voice {voice.id!r} is not a custom voice")
         if voice.style_key:
-            from audiofn.speakers.style_search import espeak_language
-            from audiofn.tts.kokoro_engine import get_kokoro
+            from audiofn.tts.kokoro_engine import espeak_voice, get_kokoro
 
             style = stored_style(voice.style_bucket, voice.style_key)
-            language = espeak_language(voice.language_code)
+            language = espeak_voice(voice)
             return get_kokoro().speak(text, style, language=language, speed=speed).audio
         if voice.base is None:
             raise TypeError(f"custom voice {voice.id!r} has neither a style nor a base voice")
