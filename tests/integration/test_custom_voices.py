@@ -130,6 +130,11 @@ def test_a_natural_female_voice_gets_closer_than_the_pitch_shift(  # type: ignor
     # and that is how the voice speaks through the speech function (Kokoro with its style)
     spoken = _speak(api, lambda_context, org, voice_aws, voice_id, HELD_OUT_SENTENCES["en"])
     heard = similarity(reference, get_encoder().embed_speaker([spoken]))
+    print(
+        f"alsa woman, held-out sentence: search ({SEARCH_CANDIDATES} candidates) "
+        f"{voice['similarity']:.3f} ({synthesis['blend']}), spoken {heard:.3f}, "
+        f"pitch shift {shifted:.3f}"
+    )
     assert heard == pytest.approx(voice["similarity"], abs=0.03)
 
 
@@ -194,6 +199,15 @@ def test_a_blend_is_saved_as_a_custom_voice_with_its_style(  # type: ignore[no-u
     )
     encoder = get_encoder()
     assert similarity(encoder.embed_speaker([heard]), encoder.embed_speaker([direct.audio])) > 0.97
+
+    # and so does a personalisation batch
+    from tests.integration.test_batches import run_batch, start, status_of
+
+    batch_id = start(
+        voice_aws, lambda_context, org, audience=[{"name": "Ada"}], voice=str(body["id"])
+    )
+    run_batch(voice_aws, lambda_context, load_function("batch"))
+    assert status_of(lambda_context, org, batch_id)["done"] == 1
 
 
 @pytest.mark.parametrize(

@@ -79,7 +79,8 @@ def check_options(services: Services, org_id: str, options: BatchOptions) -> str
     from audiofn.mastering import PRESETS
     from audiofn.services.scripts import get_script
     from audiofn.services.sound_library import check_template
-    from audiofn.tts.catalogue import UnknownVoice, resolve_voice
+    from audiofn.services.voices import resolve_speech_voice
+    from audiofn.tts.catalogue import UnknownVoice
 
     if options.scriptId is not None:
         text = get_script(services, org_id, options.scriptId).script_text
@@ -87,11 +88,7 @@ def check_options(services: Services, org_id: str, options: BatchOptions) -> str
         text = options.scriptText or ""
         parse_script(text, field="scriptText")
     try:
-        resolve_voice(
-            options.voice or DEFAULT_VOICE,
-            polly_enabled=services.settings.polly_enabled,
-            upstream_enabled=bool(services.settings.upstream_tts_url),
-        )
+        resolve_speech_voice(services, org_id, options.voice or DEFAULT_VOICE)  # custom too
     except UnknownVoice as exc:
         raise InvalidInput(f"voice: {exc}", field="voice") from exc
     if options.effect is not None and options.effect not in SPEECH_EFFECTS:
@@ -295,15 +292,11 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
     from audiofn.batch_render import plan_fragments
     from audiofn.fragment_cache import speech_variant
     from audiofn.services.dictionaries import org_lexicon
-    from audiofn.tts.catalogue import resolve_voice
+    from audiofn.services.voices import resolve_speech_voice
 
     text = check_options(services, org_id, options)
     parsed = parse_script(text, field="scriptText")
-    voice = resolve_voice(
-        options.voice or DEFAULT_VOICE,
-        polly_enabled=services.settings.polly_enabled,
-        upstream_enabled=bool(services.settings.upstream_tts_url),
-    ).id
+    voice = resolve_speech_voice(services, org_id, options.voice or DEFAULT_VOICE).id
     fragments = [f.__dict__ for f in plan_fragments(parsed)]
     reference = {p.name: (p.default or p.name) for p in parsed.placeholders}
     variant = speech_variant(options.normalize, org_lexicon(services, org_id))
@@ -606,15 +599,11 @@ class BatchWorker:
         from audiofn.fragment_cache import FragmentCache, FragmentSpec
         from audiofn.lexicon import Lexicon
         from audiofn.services.dictionaries import org_lexicon
-        from audiofn.tts.catalogue import resolve_voice
+        from audiofn.services.voices import resolve_speech_voice
         from audiofn.tts.registry import EngineSettings
         from audiofn.tts.ssml_render import render_text
 
-        voice = resolve_voice(
-            plan.voice,
-            polly_enabled=self.settings.polly_enabled,
-            upstream_enabled=bool(self.settings.upstream_tts_url),
-        )
+        voice = resolve_speech_voice(self.services, plan.org_id, plan.voice)  # custom too
 
         def synthesise() -> Audio:
             entries = org_lexicon(self.services, plan.org_id) if plan.variant.split(":")[1] else []
