@@ -6,6 +6,7 @@ mastering  a 60-second programme mastered and MP3-encoded: multiple of real time
            loudness and true peak against the target
 voices     voice-sample processing speed; preview latency cold and cached
 openai     OpenAI-compatible speech: first and last byte streaming 1,000 words, buffered vs raw
+engines    per engine: CPU-s per audio-s, streamed first byte of 1,000 words, Kokoro/Piper
 realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
@@ -162,6 +163,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "mastering": mastering_figures,
     "voices": _section("bench.voices"),
     "openai": _section("bench.openai_speech"),
+    "engines": _section("bench.engines"),
     "realtime": _section("bench.realtime_stt"),
     "tts-jobs": _section("bench.tts_jobs"),
     "batch": _section("bench.batch"),

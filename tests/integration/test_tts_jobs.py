@@ -310,6 +310,9 @@ def test_jobs_of_another_organisation_are_not_found(org, tts, api, lambda_contex
         ({"text": "salam", "lang": "en", "voice_id": "325640"}, "lang"),
         ({"text": "salam", "lang": "x!", "voice_id": "325640"}, "lang"),
         ({"text": ["salam"], "lang": "az"}, "text"),
+        ({"text": "hello", "lang": "en", "voice_id": "af_bella(0)+af_sky"}, "voice_id"),
+        ({"text": "hello", "lang": "en", "voice_id": "af_bella+nobody"}, "voice_id"),
+        ({"text": "hello", "lang": "az", "voice_id": "af_bella+af_sky"}, "lang"),
     ],
 )
 def test_bad_submissions_are_400_naming_the_field(org, tts, api, lambda_context, payload, field):
@@ -561,3 +564,14 @@ def test_an_mp3_too_big_for_a_lambda_response_is_a_redirect_to_s3(
     assert response["statusCode"] == 302
     location = response["headers"]["Location"]
     assert f"orgs/{org.org_id}/tts-jobs/1/speech.mp3" in location and "Signature" in location
+
+
+def test_kokoro_names_and_blends_are_job_voices(org, tts, api, lambda_context):
+    ids = [
+        submit(api, lambda_context, org.api_key, "Hello there.", "en", voice)["id"]
+        for voice in ("nova", "af_bella(2)+af_sky(1)")
+    ]
+    drain(tts, lambda_context)
+    for job_id in ids:
+        status, body = call(api, lambda_context, "GET", f"{JOBS}/{job_id}/", org.api_key)
+        assert status == 200 and body["data"]["status"] == "ready", body

@@ -391,3 +391,42 @@ def test_analytics_parameters(api, lambda_context, org) -> None:  # type: ignore
     )
     assert status == 200 and 12 <= len(body["monthly_breakdown"]) <= 13
     assert body["total_generations"] == 0
+
+
+def test_kokoro_voices_are_listed_and_a_blend_speaks(  # type: ignore[no-untyped-def]
+    api, lambda_context, org, voice_aws
+) -> None:
+    status, body = call_api(
+        api,
+        lambda_context,
+        "GET",
+        f"{V}/voice-profiles",
+        org.api_key,
+        query={"limit": "50", "language": "en-GB", "gender": "female"},
+    )
+    assert status == 200
+    kokoro = {v["voice_id"]: v for v in body["voices"] if v["provider"] == "kokoro"}
+    assert set(kokoro) == {"bf_emma", "bf_isabella", "bf_alice", "bf_lily"}
+    assert kokoro["bf_emma"]["quality_grade"] == "B-" and kokoro["bf_emma"]["accent"] == "british"
+
+    blend = "af_bella(2)+af_sky(1)"
+    status, found = call_api(api, lambda_context, "GET", f"{V}/voices/{blend}/status", org.api_key)
+    assert status == 200 and found["voice_id"] == blend
+    status, job = call_api(
+        api,
+        lambda_context,
+        "POST",
+        f"{V}/voices/{blend}/generate",
+        org.api_key,
+        body={"input_text": "Hello from a blend of two voices.", "audio_format": "wav"},
+    )
+    assert status == 200, job
+    drain_queue(voice_aws.queue_url, "speech", lambda_context)
+    status, done = call_api(
+        api, lambda_context, "GET", f"{V}/tts-jobs/{job['job_id']}/status", org.api_key
+    )
+    assert done["status"] == "completed" and 1 < done["duration"] < 6
+    status, error = call_api(
+        api, lambda_context, "GET", f"{V}/voices/af_bella(0)+af_sky/status", org.api_key
+    )
+    assert status == 404 and "af_bella(0)+af_sky" in error["message"]

@@ -265,3 +265,31 @@ def test_every_offered_sample_rate_encodes(rate):
         frames, decoded_rate = _decode_any(data)
         # A streamed MP3 has no LAME header to trim the encoder's padding: up to 2 frames.
         assert abs(frames / decoded_rate - 0.5) < 0.16, (fmt, rate)
+
+
+def test_a_slower_engine_gets_a_short_first_piece():
+    text = "The package left the warehouse at seven fifteen and should arrive before noon. Yes."
+    pieces = split_pieces(text, first_piece_words=5)
+    assert [p.text for p in pieces] == [
+        "The package left the warehouse",
+        "at seven fifteen and should arrive before noon.",
+        "Yes.",
+    ]
+    assert pieces[0].pause_ms == 0  # mid-clause: no pause, the sentence goes on
+    clause = split_pieces("Good morning Antonio, here is your briefing for Tuesday.", 5)
+    assert clause[0].text == "Good morning Antonio,"  # a clause that ends in time
+    assert " ".join(p.text for p in pieces) == text
+    short = "Hi there, friend."
+    assert [p.text for p in split_pieces(short, 5)] == [short]
+
+
+def test_kokoro_voices_plan_a_short_first_piece():
+    from audiofn.openai_speech.request import SpeechRequest
+    from audiofn.openai_speech.synthesis import plan_speech
+    from audiofn.tts.registry import EngineSettings
+
+    text = "The package left the warehouse at seven fifteen and should arrive before noon."
+    for voice, first in (("nova", "The package left the warehouse"), ("joe", text)):
+        request = SpeechRequest.model_validate({"model": "tts-1", "voice": voice, "input": text})
+        plan = plan_speech(request, engine_settings=EngineSettings())
+        assert plan.pieces[0].text == first

@@ -20,7 +20,13 @@ from audiofn.services.context import Services
 from audiofn.storage.media import org_prefix
 from audiofn.storage.queues import send_messages
 from audiofn.storage.tts_jobs_table import TtsJobsTable
-from audiofn.tts.catalogue import UnknownVoice, Voice, list_voices, resolve_voice
+from audiofn.tts.catalogue import (
+    InvalidBlend,
+    UnknownVoice,
+    Voice,
+    list_voices,
+    resolve_voice,
+)
 
 # The job API's documented voice ids, each spoken by a built-in voice of the same language
 # and gender (eSpeak NG: the only offline engine for these languages). Two documented
@@ -122,6 +128,8 @@ def resolve_job_voice(
         if voice is None and not voice_id.isdigit():
             try:
                 voice = _catalogue_voice(services, voice_id)
+            except InvalidBlend as exc:
+                raise InvalidInput(f"voice_id: {exc}", field="voice_id") from exc
             except UnknownVoice:
                 voice = None
     if voice is None:

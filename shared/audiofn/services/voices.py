@@ -202,6 +202,7 @@ def builtin_to_api(voice: Voice, settings: CommonSettings) -> dict[str, Any]:
         "style": "conversational" if voice.neural else "synthetic",
         "description": voice.description,
         "provider": voice.provider,
+        "quality_grade": voice.grade or None,
         "preview_url": settings.api_url + _preview_path(voice.id),
         "is_custom": False,
         "is_public": True,
