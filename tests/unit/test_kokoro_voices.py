@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 -- IPA in the SSML sample, on purpose
 """Kokoro voices, run for real: names that sound like their names, blends, word timings.
 
 Speakers are told apart with a text-controlled timbre measure (the mean and spread of MFCCs
@@ -19,6 +20,7 @@ import pytest
 
 from audiofn.audio import Audio
 from audiofn.dsp.measure import median_f0
+from audiofn.tts.base import SynthesisError
 from audiofn.tts.catalogue import InvalidBlend, UnknownVoice, Voice, resolve_voice
 from audiofn.tts.registry import EngineSettings, get_engine
 from audiofn.tts.voice_blend import BlendError, format_blend, parse_blend
@@ -263,3 +265,19 @@ def test_word_timings_agree_with_whisper_on_the_corpus(kokoro: Any, whisper: Any
     # Both sides step in whole milliseconds (25 ms frames, 20 ms Whisper steps): round off
     # the float noise of the sums.
     assert round(statistics.median(offsets), 3) <= 0.080, statistics.median(offsets)
+
+
+def test_ssml_phonemes_and_breaks_are_spoken_by_kokoro(whisper: Any) -> None:
+    from audiofn.tts.ssml_render import render_text
+
+    text = (
+        '<speak>I would like a <phoneme alphabet="ipa" ph="pˈiːtsə">Zorblax</phoneme> please.'
+        '<break time="800ms"/>Thank you.</speak>'
+    )
+    audio = render_text(text, voice("af_heart"), 1.0, EngineSettings())
+    heard = whisper.transcribe(audio).text.lower()
+    assert "pizza" in heard and "thank you" in heard, heard
+    with pytest.raises(SynthesisError, match="cannot say the IPA symbol"):
+        render_text(
+            '<speak><phoneme ph="q̈">x</phoneme></speak>', voice("af_heart"), 1.0, EngineSettings()
+        )

@@ -27,7 +27,7 @@ from audiofn.tts.catalogue import Voice
 from audiofn.tts.registry import EngineSettings
 
 FADE_MS = 5
-FIRST_PIECE_WORDS_BY_PROVIDER = {"kokoro": 5}
+FIRST_PIECE_WORDS_BY_PROVIDER = {"kokoro": 4}
 """A shorter first piece for engines that take longer per word (first byte within 0.6 s)."""
 GAIN = 10 ** (-2.0 / 20)  # Piper renders at full scale: leave lossy encoders headroom
 

@@ -561,12 +561,15 @@ def _stand_in(wanted: Voice, local: list[Voice]) -> Voice | None:
 def resolve_voice(name: str, *, polly_enabled: bool, upstream_enabled: bool) -> Voice:
     """The voice to speak with for a requested name.
 
-    An exact id or alias of an available voice (case-insensitive) is that voice. A name we
+    An exact id or alias of an available voice (case-insensitive) is that voice. A blend
+    (``af_bella(2)+af_sky(1)``) is a voice of its own (``InvalidBlend`` if malformed). A name we
     know but cannot serve here (an Amazon Polly voice while Polly is disabled, an OpenAI voice
     while no upstream is configured, or an Azure-style name such as ``en-GB-RyanNeural``) is
-    served by a local stand-in, chosen by this rule:
+    served by the Kokoro voice :mod:`audiofn.tts.voice_names` maps it to; a name that module
+    does not map gets a local stand-in, chosen by this rule:
 
-    1. a neural local voice with the same language (the language part of the code) and gender;
+    1. a neural local voice with the same language (the language part of the code) and gender,
+       the same accent (language code) first;
     2. else a neural local voice with the same language;
     3. else an eSpeak voice with the same language code and gender, then one with the same
        language and gender (an Azure name whose gender we do not know matches either gender);

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -210,8 +211,6 @@ def _kokoro_phonemes(phonemes: str, espeak_voice: str) -> str:
 
 def phonemize(text: str, espeak_voice: str) -> str:
     """Text to Kokoro phonemes with eSpeak NG (words separated by single spaces)."""
-    import unicodedata
-
     from piper import voice as piper_voice
     from piper.phonemize_espeak import EspeakPhonemizer
 
@@ -341,6 +340,45 @@ class KokoroEngine:
         audio = Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), SAMPLE_RATE)
         return TimedSpeech(audio=audio, words=tuple(words))
 
+    def synthesize_mixed(
+        self,
+        parts: Sequence[tuple[str, bool]],
+        voice: Voice,
+        speed: float = 1.0,
+        *,
+        language: str | None = None,
+    ) -> Audio:
+        """Speak text given partly as IPA (SSML ``<phoneme>``, lexicon entries): each part is
+        ``(text, is_ipa)``; text parts are phonemised (``language``: another eSpeak voice), IPA
+        parts spoken as given. A symbol the model has no id for is an error, not a gap."""
+        espeak = language or espeak_voice(voice)
+        symbols: list[str] = []
+        for text, is_ipa in parts:
+            if not is_ipa:
+                symbols.append(phonemize(text, espeak) if text.strip() else " ")
+                continue
+            ipa = "".join(c for c in unicodedata.normalize("NFC", text) if c not in _IPA_IGNORED)
+            ipa = _kokoro_phonemes(ipa.replace("g", "ɡ"), espeak)
+            unknown = sorted({c for c in ipa if c != " " and c not in self._vocab})
+            if unknown:
+                raise SynthesisError(
+                    f"the voice cannot say the IPA symbol {unknown[0]!r} in /{text}/"
+                )
+            symbols.append(f" {ipa} ")
+        phonemes = re.sub(r"\s+", " ", "".join(symbols)).strip()
+        style = style_for(voice.engine_voice)
+        model_speed = min(max(speed, MIN_SPEED), MAX_SPEED)
+        pieces = [self._run(piece, style, model_speed)[0] for piece in _fit(phonemes)]
+        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+        stretch = speed / model_speed
+        if abs(stretch - 1.0) > 1e-6 and len(samples):
+            import pedalboard
+
+            samples = pedalboard.time_stretch(
+                samples[np.newaxis, :], SAMPLE_RATE, stretch_factor=stretch
+            )[0]
+        return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), SAMPLE_RATE)
+
     def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
         """Speak plain text with a catalogue voice (a Kokoro name or blend)."""
         return self.synthesize_timed(text, voice, speed).audio
@@ -380,6 +418,7 @@ def _fit(phonemes: str) -> list[str]:
     return out
 
 
+_IPA_IGNORED = {"\u0361", "\u035c", ".", "|", "‖", "‿"}  # ties and syllable marks
 _PUNCTUATION = set(';:,.!?¡¿—…"«»“”()')
 
 
