@@ -1,11 +1,12 @@
 """Custom voices: a Kokoro style of their own, or a built-in voice shifted toward the speaker.
 
-A :class:`CustomVoice` is a catalogue :class:`Voice` (provider ``custom``) that carries either
-a Kokoro style array (found by the speaker-similarity search, or saved from a blend), spoken by
-the Kokoro engine, or its base voice and the shifts measured from the speaker's samples (the
-fallback for languages Kokoro lacks): the base voice's engine at ``speed x rate_factor``, then
-a pitch shift (Rubber Band, through pedalboard). Every path that speaks a Voice speaks a custom
-one too.
+A :class:`CustomVoice` is a catalogue :class:`Voice` that carries either where its Kokoro style
+is stored (found by the speaker-similarity search, or saved from a blend): provider ``kokoro``,
+so the Kokoro engine speaks it with everything a Kokoro voice has (SSML phonemes, word timings,
+a short first stream piece); or (provider ``custom``) its base voice and the shifts measured
+from the speaker's samples, the fallback for languages Kokoro lacks: the base voice's engine at
+``speed x rate_factor``, then a pitch shift (Rubber Band, through pedalboard). Every path that
+speaks a Voice speaks a custom one too.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ class CustomVoice(Voice):
     rate_factor: float = 1.0
     style_bucket: str = ""
     style_key: str = ""
-    """Where its Kokoro style (510 x 256, .npy) is stored: then Kokoro speaks it, read once
-    per process when it first speaks (resolving a voice reads nothing)."""
+    """Where its Kokoro style (510 x 256, .npy) is stored: read once per process when it
+    first speaks (resolving a voice reads nothing)."""
 
 
 def style_to_bytes(style: np.ndarray) -> bytes:
@@ -78,8 +79,8 @@ def styled_voice(
     like = language_voice(language)
     return CustomVoice(
         id=voice_id,
-        provider=PROVIDER,
-        provider_full_name="custom voice",
+        provider="kokoro",
+        provider_full_name="custom voice (Kokoro-82M)",
         language=like.language,
         language_code=like.language_code,
         accent=like.accent,
@@ -146,16 +147,8 @@ class CustomVoiceEngine:
         from audiofn.tts.registry import get_engine
         from audiofn.tts.ssml_render import _safe_text
 
-        if not isinstance(voice, CustomVoice):
-            raise TypeError(f"voice {voice.id!r} is not a custom voice")
-        if voice.style_key:
-            from audiofn.tts.kokoro_engine import espeak_voice, get_kokoro
-
-            style = stored_style(voice.style_bucket, voice.style_key)
-            language = espeak_voice(voice)
-            return get_kokoro().speak(text, style, language=language, speed=speed).audio
-        if voice.base is None:
-            raise TypeError(f"custom voice {voice.id!r} has neither a style nor a base voice")
+        if not isinstance(voice, CustomVoice) or voice.base is None:
+            raise TypeError(f"voice {voice.id!r} is not a shifted custom voice")
         base = voice.base
         if base.provider == "piper":
             text = _safe_text(text)

@@ -114,6 +114,15 @@ def style_for(engine_voice: str) -> np.ndarray:
     return blend_styles(parts)
 
 
+def voice_style(voice: Voice) -> np.ndarray:
+    """A voice's style: a custom voice's own stored one, else its name's or blend's."""
+    from audiofn.tts.custom_voice import CustomVoice, stored_style
+
+    if isinstance(voice, CustomVoice) and voice.style_key:
+        return stored_style(voice.style_bucket, voice.style_key)
+    return style_for(voice.engine_voice)
+
+
 def _model_bytes() -> bytes:
     """The int8 ONNX model, joined from its PyPI parts and checked against the pinned sha256."""
     from importlib import resources
@@ -366,7 +375,7 @@ class KokoroEngine:
                 )
             symbols.append(f" {ipa} ")
         phonemes = re.sub(r"\s+", " ", "".join(symbols)).strip()
-        style = style_for(voice.engine_voice)
+        style = voice_style(voice)
         model_speed = min(max(speed, MIN_SPEED), MAX_SPEED)
         pieces = [self._run(piece, style, model_speed)[0] for piece in _fit(phonemes)]
         samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
@@ -385,9 +394,7 @@ class KokoroEngine:
 
     def synthesize_timed(self, text: str, voice: Voice, speed: float = 1.0) -> TimedSpeech:
         """Speak plain text with a catalogue voice, with each word's timing."""
-        return self.speak(
-            text, style_for(voice.engine_voice), language=espeak_voice(voice), speed=speed
-        )
+        return self.speak(text, voice_style(voice), language=espeak_voice(voice), speed=speed)
 
 
 def espeak_voice(voice: Voice) -> str:
