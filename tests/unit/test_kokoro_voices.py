@@ -191,6 +191,16 @@ def test_a_blend_is_the_weighted_mean_of_its_styles() -> None:
         parse_blend("+".join(f"v{i}" for i in range(9)))
 
 
+def test_long_blend_expressions_are_refused_at_once() -> None:
+    import time
+
+    started = time.process_time()
+    for hostile in ("a(" + " " * 20_000 + "x", "a" * 100_000 + "(", "a(1" + " " * 300 + ")+b"):
+        with pytest.raises(BlendError):
+            parse_blend(hostile)
+    assert time.process_time() - started < 0.5
+
+
 # --- Listening -----------------------------------------------------------------------------
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 MAX_BLEND_PARTS = 8
-_PART = re.compile(r"^\s*(?P<name>[^()+\s]+)\s*(?:\(\s*(?P<weight>[^()]*?)\s*\))?\s*$")
+MAX_BLEND_CHARS = 256
+# Matched against a stripped part: no two quantifiers can share characters (linear time).
+_PART = re.compile(r"(?P<name>[^()+\s]+)(?:\s*\((?P<weight>[^()]*)\))?")
 
 
 class BlendError(ValueError):
@@ -23,12 +25,14 @@ def is_blend(name: str) -> bool:
 
 def parse_blend(expression: str) -> list[tuple[str, float]]:
     """``"a(2)+b"`` -> ``[("a", 2.0), ("b", 1.0)]``; a plain name is one part of weight 1."""
+    if len(expression) > MAX_BLEND_CHARS:
+        raise BlendError(f"a blend is at most {MAX_BLEND_CHARS} characters long")
     parts = expression.split("+")
     if len(parts) > MAX_BLEND_PARTS:
         raise BlendError(f"a blend takes at most {MAX_BLEND_PARTS} voices, got {len(parts)}")
     out: list[tuple[str, float]] = []
     for part in parts:
-        match = _PART.match(part)
+        match = _PART.fullmatch(part.strip())
         if match is None:
             shown = part.strip() or "(empty)"
             raise BlendError(
@@ -37,7 +41,7 @@ def parse_blend(expression: str) -> list[tuple[str, float]]:
         weight = 1.0
         if match["weight"] is not None:
             try:
-                weight = float(match["weight"])
+                weight = float(match["weight"].strip())
             except ValueError:
                 raise BlendError(
                     f"blend weight {match['weight']!r} of {match['name']!r} is not a number"
