@@ -287,3 +287,44 @@ def test_progress_shows_while_processing_and_not_after(  # type: ignore[no-untyp
     assert table.get_profile(org.org_id, body["uuid"]).progress == 40  # type: ignore[union-attr]
     table.set_progress(org.org_id, "no-such-voice", 60)  # deleted meanwhile: not recreated
     assert table.get_profile(org.org_id, "no-such-voice") is None
+
+
+@pytest.mark.slow
+def test_a_voice_deleted_during_its_search_stays_deleted(  # type: ignore[no-untyped-def]
+    api, lambda_context, org, process, voice_aws, small_search, monkeypatch
+) -> None:
+    import boto3
+
+    from audiofn.storage.voices_table import VoicesTable
+
+    sample = joined(alsa_words())
+    status, body = post_form(
+        api,
+        lambda_context,
+        f"{V}/voice-profiles",
+        org.api_key,
+        {"name": "Gone"},
+        [("file", "alsa.wav", wav_bytes(sample.samples, sample.sample_rate))],
+    )
+    assert status == 200
+    # Given the owner deletes the voice while its search runs
+    report_progress = VoicesTable.set_progress
+    deleted: list[int] = []
+
+    def delete_first(self, org_id, uuid, percent):  # type: ignore[no-untyped-def]
+        if not deleted:
+            deleted.append(
+                call_api(api, lambda_context, "DELETE", f"{V}/voices/{body['id']}", org.api_key)[0]
+            )
+        report_progress(self, org_id, uuid, percent)
+
+    monkeypatch.setattr(VoicesTable, "set_progress", delete_first)
+    process()
+    # Then the finished search brings nothing back: no profile, no style, no samples
+    assert deleted == [204]
+    status, _ = call_api(api, lambda_context, "GET", f"{V}/voices/{body['id']}/status", org.api_key)
+    assert status == 404
+    left = boto3.client("s3").list_objects_v2(
+        Bucket=voice_aws.samples_bucket, Prefix=f"voice-samples/{org.org_id}/{body['uuid']}/"
+    )
+    assert left.get("KeyCount", 0) == 0, [o["Key"] for o in left.get("Contents", [])]
