@@ -13,17 +13,31 @@ SAMENV := .venv-sam
 # PYTHON312=/path/to/python3.12.
 AIRENV := .venv-airefinery
 PYTHON312 ?= $(or $(shell python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null),$(lastword $(wildcard $(shell pyenv root 2>/dev/null)/versions/3.12*/bin/python3.12)),python3.12)
+# Kokoro's voice style vectors (npm kokoro-js, checked against a pinned sha256): ops/kokoro-voices.sh.
+KOKORO_VOICES := .cache/kokoro-voices
+# The speaker encoder's weights ride in resemblyzer's wheel; its torch and librosa are not needed
+# (audiofn.speakers reads the weights and runs the network in numpy), hence --no-deps.
+SPEAKER_ENCODER := resemblyzer==0.1.4
+# Natural speech from Debian's packages for the custom-voice checks: ops/speech-references.sh.
+SPEECH_REFERENCES := .cache/speech-references
 
 .PHONY: run test bench lint fmt clean reset fuzz
 
-$(VENV)/.run-installed: pyproject.toml
+$(VENV)/.run-installed: pyproject.toml $(KOKORO_VOICES)/NOTICE
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e ".[audio,local,stt]"
+	$(PIP) install -q -e ".[audio,kokoro,local,stt]"
+	$(PIP) install -q --no-deps "$(SPEAKER_ENCODER)"
 	touch $@
 
+$(KOKORO_VOICES)/NOTICE: ops/kokoro-voices.sh
+	ops/kokoro-voices.sh $(KOKORO_VOICES)
+
+$(SPEECH_REFERENCES)/NOTICE: ops/speech-references.sh
+	ops/speech-references.sh $(SPEECH_REFERENCES)
+
 $(VENV)/.dev-installed: $(VENV)/.run-installed pyproject.toml
-	$(PIP) install -q -e ".[audio,local,dev]"
+	$(PIP) install -q -e ".[audio,kokoro,local,dev]"
 	touch $@
 
 $(SDK085)/.installed:
@@ -51,11 +65,11 @@ reset: $(VENV)/.run-installed
 	$(PY) -m audiofn_local.cli reset-data
 
 ## make test: the whole suite
-test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed $(AIRENV)/.installed
+test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed $(AIRENV)/.installed $(SPEECH_REFERENCES)/NOTICE
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: synthesis and pipeline figures
-bench: $(VENV)/.dev-installed
+bench: $(VENV)/.dev-installed $(SPEECH_REFERENCES)/NOTICE
 	$(PY) -m bench $(SECTIONS)
 
 ## make fuzz: the API fuzz run with many more examples than make test's

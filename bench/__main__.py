@@ -6,10 +6,13 @@ mastering  a 60-second programme mastered and MP3-encoded: multiple of real time
            loudness and true peak against the target
 voices     voice-sample processing speed; preview latency cold and cached
 openai     OpenAI-compatible speech: first and last byte streaming 1,000 words, buffered vs raw
+engines    per engine: CPU-s per audio-s, streamed first byte of 1,000 words, Kokoro/Piper
 realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
 tts-job-submit  taking jobs on a loaded machine: first and typical latency, consecutive ids
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
+custom-voices  speaker similarity on a held-out sentence, pitch shift vs style search, for two
+           natural-speech references; the search's wall time
 """
 
 from __future__ import annotations
@@ -162,10 +165,12 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "mastering": mastering_figures,
     "voices": _section("bench.voices"),
     "openai": _section("bench.openai_speech"),
+    "engines": _section("bench.engines"),
     "realtime": _section("bench.realtime_stt"),
     "tts-jobs": _section("bench.tts_jobs"),
     "tts-job-submit": _section("bench.tts_job_submit"),
     "batch": _section("bench.batch"),
+    "custom-voices": _section("bench.custom_voices"),
 }
 
 

@@ -151,7 +151,10 @@ def reset_settings_cache() -> None:
 
 # Voice samples: a bucket of their own, whose manifest uploads trigger the voice-sample function.
 class VoiceSampleSettings(CommonSettings):
-    pass
+    # The custom-voice style search: candidates tried, and seconds before it keeps its best
+    # (each candidate speaks one sentence: about 4-8 s of CPU here).
+    search_candidates: int = Field(100, alias="AUDIOFN_VOICE_SEARCH_CANDIDATES", ge=4, le=400)
+    search_seconds: float = Field(600.0, alias="AUDIOFN_VOICE_SEARCH_SECONDS", gt=0, le=840)
 
 
 @cache

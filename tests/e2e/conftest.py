@@ -18,6 +18,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRuntime
         tmp_path_factory.mktemp("audiofn-data"),
         cwd=ROOT,
         AUDIOFN_REALTIME_IDLE_SECONDS="4",  # idle websocket clients are dropped sooner
+        AUDIOFN_VOICE_SEARCH_CANDIDATES="4",  # the smallest custom-voice search
     ) as started:
         yield started
 

@@ -132,4 +132,5 @@ def test_api_function_lists_models_and_voices(aws, org, lambda_context):
     status, voices = call_api(api, lambda_context, "GET", "/v1/audio/voices", org.api_key)
     assert status == 200
     by_id = {v["id"]: v for v in voices["data"]}
-    assert by_id["shimmer"]["maps_to"] == "joe" and "espeak-tr-female" in by_id
+    assert by_id["shimmer"]["maps_to"] == "af_bella" and "espeak-tr-female" in by_id
+    assert by_id["af_bella"]["gender"] == "female"

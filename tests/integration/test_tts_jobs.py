@@ -297,6 +297,9 @@ def test_jobs_of_another_organisation_are_not_found(org, tts, api, lambda_contex
         ({"text": "salam", "lang": "en", "voice_id": "325640"}, "lang"),
         ({"text": "salam", "lang": "x!", "voice_id": "325640"}, "lang"),
         ({"text": ["salam"], "lang": "az"}, "text"),
+        ({"text": "hello", "lang": "en", "voice_id": "af_bella(0)+af_sky"}, "voice_id"),
+        ({"text": "hello", "lang": "en", "voice_id": "af_bella+nobody"}, "voice_id"),
+        ({"text": "hello", "lang": "az", "voice_id": "af_bella+af_sky"}, "lang"),
     ],
 )
 def test_bad_submissions_are_400_naming_the_field(org, tts, api, lambda_context, payload, field):
@@ -564,3 +567,14 @@ def test_text_jobs_count_against_the_daily_character_quota(org, tts, api, lambda
     assert response["statusCode"] == 429
     assert {k.lower(): v for k, v in response["headers"].items()}["retry-after"].isdigit()
     assert "daily quota of 8 characters is used up" in response["body"]
+
+
+def test_kokoro_names_and_blends_are_job_voices(org, tts, api, lambda_context):
+    ids = [
+        submit(api, lambda_context, org.api_key, "Hello there.", "en", voice)["id"]
+        for voice in ("nova", "af_bella(2)+af_sky(1)")
+    ]
+    drain(tts, lambda_context)
+    for job_id in ids:
+        status, body = call(api, lambda_context, "GET", f"{JOBS}/{job_id}/", org.api_key)
+        assert status == 200 and body["data"]["status"] == "ready", body

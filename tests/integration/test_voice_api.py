@@ -51,6 +51,8 @@ def voice_aws(aws: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> SimpleNa
         },
     )
     monkeypatch.setenv("AUDIOFN_VOICE_SAMPLES_BUCKET", "audiofn-test-voice-samples")
+    # The smallest style search: these tests are about the protocol, not the likeness.
+    monkeypatch.setenv("AUDIOFN_VOICE_SEARCH_CANDIDATES", "4")
     reset_process_caches()
     aws.voice_queue_url = queue
     aws.samples_bucket = "audiofn-test-voice-samples"
@@ -241,15 +243,15 @@ def test_good_sample_becomes_a_voice_that_speaks(
         api, lambda_context, "GET", f"{V}/voices/{voice_uuid}/status", org.api_key
     )
     assert voice["status"] == "COMPLETED", voice["error_message"]
-    assert voice["synthesis"]["method"] == "base-voice-shift"
-    assert voice["synthesis"]["base_voice"] == "joe"
-    # the sample is joe +3 semitones, read by a different text: an estimate within 2
-    assert 1.0 < voice["synthesis"]["pitch_shift_semitones"] < 5.0
+    assert voice["synthesis"]["method"] == "style-search"
+    assert voice["gender"] == "male"  # joe +3 semitones is still a man's voice
+    assert 0.0 < voice["similarity"] <= 1.0
     keys = [
         o["Key"]
         for o in boto3.client("s3").list_objects_v2(Bucket=voice_aws.samples_bucket)["Contents"]
     ]
     assert any(k.endswith("processed/0.wav") for k in keys)
+    assert any(k.endswith("style.npy") for k in keys)
     assert any(k.endswith("original/0.flac") for k in keys)
 
     # listed beside the built-ins; not visible to another organisation
@@ -390,3 +392,40 @@ def test_analytics_parameters(api, lambda_context, org) -> None:
     )
     assert status == 200 and 12 <= len(body["monthly_breakdown"]) <= 13
     assert body["total_generations"] == 0
+
+
+def test_kokoro_voices_are_listed_and_a_blend_speaks(api, lambda_context, org, voice_aws) -> None:
+    status, body = call_api(
+        api,
+        lambda_context,
+        "GET",
+        f"{V}/voice-profiles",
+        org.api_key,
+        query={"limit": "50", "language": "en-GB", "gender": "female"},
+    )
+    assert status == 200
+    kokoro = {v["voice_id"]: v for v in body["voices"] if v["provider"] == "kokoro"}
+    assert set(kokoro) == {"bf_emma", "bf_isabella", "bf_alice", "bf_lily"}
+    assert kokoro["bf_emma"]["quality_grade"] == "B-" and kokoro["bf_emma"]["accent"] == "british"
+
+    blend = "af_bella(2)+af_sky(1)"
+    status, found = call_api(api, lambda_context, "GET", f"{V}/voices/{blend}/status", org.api_key)
+    assert status == 200 and found["voice_id"] == blend
+    status, job = call_api(
+        api,
+        lambda_context,
+        "POST",
+        f"{V}/voices/{blend}/generate",
+        org.api_key,
+        body={"input_text": "Hello from a blend of two voices.", "audio_format": "wav"},
+    )
+    assert status == 200, job
+    drain_queue(voice_aws.queue_url, "speech", lambda_context)
+    status, done = call_api(
+        api, lambda_context, "GET", f"{V}/tts-jobs/{job['job_id']}/status", org.api_key
+    )
+    assert done["status"] == "completed" and 1 < done["duration"] < 6
+    status, error = call_api(
+        api, lambda_context, "GET", f"{V}/voices/af_bella(0)+af_sky/status", org.api_key
+    )
+    assert status == 404 and "af_bella(0)+af_sky" in error["message"]

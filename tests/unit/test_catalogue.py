@@ -66,7 +66,7 @@ def test_to_api_uses_the_api_audio_wire_shape() -> None:
     wire = resolve_voice("joe", **LOCAL).to_api()
     assert set(wire) == {
         "voiceName", "provider", "providerFullName", "language", "languageCode", "accent",
-        "gender", "ageBracket", "tags", "industryExamples", "description",
+        "gender", "ageBracket", "tags", "industryExamples", "description", "qualityGrade",
     }  # fmt: skip
     assert wire["voiceName"] == "joe"
     assert wire["providerFullName"] == "piper (rhasspy)"
@@ -107,11 +107,11 @@ def test_polly_voices_match_polly_own_voice_list() -> None:
 
 
 def test_only_configured_providers_are_listed() -> None:
-    assert {voice.provider for voice in list_voices(**LOCAL)} == {"piper", "espeak"}
+    assert {voice.provider for voice in list_voices(**LOCAL)} == {"piper", "kokoro", "espeak"}
     with_polly = list_voices(polly_enabled=True, upstream_enabled=False)
-    assert {voice.provider for voice in with_polly} == {"piper", "espeak", "polly"}
+    assert {voice.provider for voice in with_polly} == {"piper", "kokoro", "espeak", "polly"}
     assert {voice.provider for voice in list_voices(**EVERYTHING)} == {
-        "piper", "espeak", "polly", "openai",
+        "piper", "kokoro", "espeak", "polly", "openai",
     }  # fmt: skip
     assert list_voices(**LOCAL, provider="polly") == []
 
@@ -122,7 +122,9 @@ def test_filters_combine_and_ignore_case() -> None:
     )
     assert ids(found) == ["Emma", "Salli", "Ruth"]
     found = list_voices(**EVERYTHING, language="english", accent="british", gender="male")
-    assert ids(found) == ["espeak-en-gb-male", "Brian", "fable"]
+    assert ids(found) == [
+        "bm_fable", "bm_george", "bm_lewis", "bm_daniel", "espeak-en-gb-male", "Brian", "fable",
+    ]  # fmt: skip
 
 
 def test_provider_filter_accepts_short_names_and_synonyms() -> None:
@@ -164,7 +166,7 @@ def test_parameters_list_the_distinct_values_of_available_voices() -> None:
         "provider", "providerFullName", "language", "accent", "gender", "ageBracket", "tags",
         "industryExamples",
     }  # fmt: skip
-    assert local["provider"] == ["espeak", "piper"]
+    assert local["provider"] == ["espeak", "kokoro", "piper"]
     assert local["ageBracket"] == ["adult", "senior"]
     assert "azerbaijani" in local["language"]
     assert all(values == sorted(set(values)) for values in local.values())
@@ -184,21 +186,35 @@ def test_available_voices_resolve_to_themselves() -> None:
 @pytest.mark.parametrize(
     ("name", "stand_in"),
     [
-        ("Joanna", "joe"),  # no female neural English voice: rule 2
-        ("Matthew", "joe"),  # rule 1
-        ("Lucia", "espeak-es-female"),  # rule 3, same code
-        ("Lupe", "espeak-es-female"),  # rule 3, same language (es-US)
+        ("Joanna", "af_heart"),  # the mapping table (audiofn.tts.voice_names)
+        ("Matthew", "am_michael"),
+        ("Amy", "bf_emma"),
+        ("Brian", "bm_george"),
+        ("Lucia", "ef_dora"),
+        ("Lupe", "ef_dora"),  # es-US: the Spanish voice
+        ("Léa", "ff_siwis"),
+        ("Mathieu", "ff_siwis"),  # no French male neural voice: rule 2 beats eSpeak
+        ("Hans", "espeak-de-male"),  # no neural German voice: rule 3
         ("Filiz", "espeak-tr-female"),
         ("Maxim", "espeak-ru-male"),
         ("Zhiyu", "espeak-cmn-female"),
-        ("en-GB-RyanNeural", "joe"),
-        ("en-US-JennyNeural", "joe"),
+        ("en-GB-RyanNeural", "bm_george"),
+        ("en-GB-SoniaNeural", "bf_emma"),
+        ("en-US-JennyNeural", "af_heart"),
+        ("en-US-AvaMultilingualNeural", "af_nicole"),
+        ("en-AU-NatashaNeural", "bf_alice"),  # not in the table: locale and gender
+        ("en-US-RogerNeural", "af_heart"),  # unknown gender: the locale's first voice
+        ("de-DE-ConradNeural", "espeak-de-male"),
         ("az-AZ-BanuNeural", "espeak-az-female"),
         ("az-AZ-BabekNeural", "espeak-az-male"),
         ("zh-CN-XiaoxiaoNeural", "espeak-cmn-female"),
         ("ko-KR-SunHiNeural", "espeak-ko-female"),
-        ("fr-FR-SomebodyNewNeural", "espeak-fr-male"),  # unknown gender: either
-        ("nova", "joe"),  # OpenAI voice, no upstream
+        ("fr-FR-SomebodyNewNeural", "ff_siwis"),  # unknown gender: either
+        ("nova", "af_nova"),  # OpenAI voice, no upstream: the Kokoro voice of the same name
+        ("onyx", "am_onyx"),
+        ("fable", "bm_fable"),
+        ("shimmer", "af_bella"),  # no Kokoro shimmer: a voice of the same gender
+        ("ash", "am_michael"),
     ],
 )
 def test_unservable_names_get_a_local_stand_in(name: str, stand_in: str) -> None:
@@ -207,7 +223,7 @@ def test_unservable_names_get_a_local_stand_in(name: str, stand_in: str) -> None
 
 def test_stand_ins_also_apply_when_other_providers_are_on() -> None:
     assert resolve_voice("de-DE-KatjaNeural", **EVERYTHING).id == "espeak-de-female"
-    assert resolve_voice("Joanna", polly_enabled=False, upstream_enabled=True).id == "joe"
+    assert resolve_voice("Joanna", polly_enabled=False, upstream_enabled=True).id == "af_heart"
 
 
 @pytest.mark.parametrize("name", ["Nobody", "xx-YY-SomeoneNeural", "", "sw-KE-ZuriNeural"])

@@ -83,7 +83,16 @@ def test_every_openai_voice_name_maps_to_a_voice_we_have():
     assert len(OPENAI_VOICES) == 11
     for name in OPENAI_VOICES:
         voice = speech_voice(name, None, polly_enabled=False, upstream_enabled=False)
-        assert voice.id == OPENAI_VOICES[name] == "joe"
+        assert voice.id == OPENAI_VOICES[name]
+        assert voice.provider == "kokoro"
+        assert voice.accent == ("british" if name in ("fable", "ballad") else "american")
+    genders = {
+        name: speech_voice(name, None, polly_enabled=False, upstream_enabled=False).gender
+        for name in OPENAI_VOICES
+    }
+    assert {name for name, gender in genders.items() if gender == "female"} == {
+        "alloy", "coral", "nova", "sage", "shimmer",
+    }  # fmt: skip
 
 
 def test_our_voice_ids_are_used_as_they_are():
@@ -112,7 +121,9 @@ def test_voice_listing_shows_where_openai_names_go():
         item["id"]: item for item in voice_listing(polly_enabled=False, upstream_enabled=False)
     }
     assert "joe" in listed and "espeak-tr-male" in listed
-    assert all(listed[name]["maps_to"] == "joe" for name in OPENAI_VOICES)
+    assert all(listed[name]["maps_to"] == OPENAI_VOICES[name] for name in OPENAI_VOICES)
+    assert listed["nova"]["maps_to"] == "af_nova" and listed["nova"]["gender"] == "female"
+    assert listed["af_nova"]["provider"] == "kokoro"
 
 
 # ---------------------------------------------------------------- pieces
@@ -254,3 +265,31 @@ def test_every_offered_sample_rate_encodes(rate):
         frames, decoded_rate = _decode_any(data)
         # A streamed MP3 has no LAME header to trim the encoder's padding: up to 2 frames.
         assert abs(frames / decoded_rate - 0.5) < 0.16, (fmt, rate)
+
+
+def test_a_slower_engine_gets_a_short_first_piece():
+    text = "The package left the warehouse at seven fifteen and should arrive before noon. Yes."
+    pieces = split_pieces(text, first_piece_words=5)
+    assert [p.text for p in pieces] == [
+        "The package left the warehouse",
+        "at seven fifteen and should arrive before noon.",
+        "Yes.",
+    ]
+    assert pieces[0].pause_ms == 0  # mid-clause: no pause, the sentence goes on
+    clause = split_pieces("Good morning Antonio, here is your briefing for Tuesday.", 5)
+    assert clause[0].text == "Good morning Antonio,"  # a clause that ends in time
+    assert " ".join(p.text for p in pieces) == text
+    short = "Hi there, friend."
+    assert [p.text for p in split_pieces(short, 5)] == [short]
+
+
+def test_kokoro_voices_plan_a_short_first_piece():
+    from audiofn.openai_speech.request import SpeechRequest
+    from audiofn.openai_speech.synthesis import plan_speech
+    from audiofn.tts.registry import EngineSettings
+
+    text = "The package left the warehouse at seven fifteen and should arrive before noon."
+    for voice, first in (("nova", "The package left the"), ("joe", text)):
+        request = SpeechRequest.model_validate({"model": "tts-1", "voice": voice, "input": text})
+        plan = plan_speech(request, engine_settings=EngineSettings())
+        assert plan.pieces[0].text == first

@@ -81,8 +81,9 @@ def _json_body() -> Any:
         raise InvalidInput(f"the request body is not valid JSON: {exc}") from exc
 
 
-def _audio_response(data: bytes, content_type: str, extension: str) -> Response[Any]:
-    """The audio itself, or a redirect to a stored copy when it would exceed Lambda's cap."""
+def _audio_response(data: bytes, content_type: str, extension: str, voice: str) -> Response[Any]:
+    """The audio itself, or a redirect to a stored copy when it would exceed Lambda's cap;
+    ``x-audiofn-voice`` names the voice that spoke."""
     from audiofn.config import sync_speech_settings
     from audiofn.naming import new_id
     from audiofn.storage.media import org_prefix
@@ -91,7 +92,10 @@ def _audio_response(data: bytes, content_type: str, extension: str) -> Response[
         # JSON replies (word boundaries) go as text: the resolver would encode bytes as JSON
         text = content_type.startswith("application/")
         return Response(
-            status_code=200, content_type=content_type, body=data.decode() if text else data
+            status_code=200,
+            content_type=content_type,
+            body=data.decode() if text else data,
+            headers={"x-audiofn-voice": voice},
         )
     org = org_id(speech_router)
     key = f"{org_prefix(org)}speech/sync/{new_id()}.{extension}"
@@ -101,7 +105,7 @@ def _audio_response(data: bytes, content_type: str, extension: str) -> Response[
         status_code=303,
         content_type=content_types.APPLICATION_JSON,
         body=json.dumps({"url": media.presigned_get(key), "bytes": len(data)}),
-        headers={"Location": media.presigned_get(key)},
+        headers={"Location": media.presigned_get(key), "x-audiofn-voice": voice},
     )
 
 
@@ -124,12 +128,11 @@ def create_speech() -> Response[Any]:
         else:  # a stream asked of the buffered API: the same lines, all at once
             progress = SpeechProgress(len(plan.pieces))
             body = b"".join(iter_ndjson(plan, settings, request.input, progress))
-        response = _audio_response(body, request.content_type, "json")
+        response = _audio_response(body, request.content_type, "json", plan.voice.id)
     else:
         data = synthesize_bytes(plan, engine_settings_from(svc.settings))
         extension = "sse" if request.stream_format == "sse" else request.response_format
-        response = _audio_response(data, request.content_type, extension)
-    response.headers["x-audiofn-voice"] = plan.voice.id  # as the streamed endpoint says it
+        response = _audio_response(data, request.content_type, extension, plan.voice.id)
     return response
 
 
@@ -195,7 +198,7 @@ def sync_speech() -> Response[Any]:
         )
     request, plan = _sync_plan(_json_body(), fmt)
     data = synthesize_bytes(plan, engine_settings_from(services().settings))
-    return _audio_response(data, request.content_type, fmt)
+    return _audio_response(data, request.content_type, fmt, plan.voice.id)
 
 
 @speech_router.post("/sync_speech/synthesize")

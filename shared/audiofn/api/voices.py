@@ -112,8 +112,28 @@ def list_voice_profiles() -> dict[str, Any]:
 def create_voice_profile() -> Response[dict[str, Any]]:
     form = read_form()
     uploads = form.files.get("file", [])
+    blend = form.text("blend").strip()
+    if blend and uploads:
+        raise InvalidInput(
+            "send either file (a sample) or blend (Kokoro voices), not both", field="blend"
+        )
+    if blend:
+        svc = services()
+        profile = voices.create_blended_voice(
+            svc,
+            org_id(router),
+            name=form.text("name"),
+            description=form.text("description"),
+            blend=blend,
+            is_public=form.flag("is_public"),
+        )
+        return json_response(200, voices.profile_to_api(profile, svc.settings))
     if not uploads:
-        raise InvalidInput("file is required (an audio sample as a multipart file)", field="file")
+        raise InvalidInput(
+            "file is required (an audio sample as a multipart file), or blend "
+            "(Kokoro voices such as af_bella(2)+af_sky(1))",
+            field="file",
+        )
     return _created(form, uploads, multi=False, field="file")
 
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from audiofn.models.records import utc_now
 
 SAMPLE_EXTENSIONS = ("wav", "mp3", "flac", "ogg", "m4a")
 """The audio formats a voice sample may come in."""
 VoiceStatus = Literal["PROCESSING", "COMPLETED", "FAILED"]
-# How a custom voice speaks: a built-in voice shifted toward the speaker's measured pitch and
-# rate, or an upstream that takes the processed samples as reference audio.
-SynthesisMethod = Literal["base-voice-shift", "reference-audio"]
+# How a custom voice speaks: a Kokoro style found by a speaker-similarity search over the
+# catalogue's styles, a saved blend of Kokoro styles, a built-in voice shifted toward the
+# speaker's measured pitch and rate (languages Kokoro lacks), or an upstream that takes the
+# processed samples as reference audio.
+SynthesisMethod = Literal["style-search", "blend", "base-voice-shift", "reference-audio"]
 
 
 class SampleRecord(BaseModel):
@@ -46,6 +48,14 @@ class VoiceProfileRecord(BaseModel):
     base_voice_id: str | None = None
     pitch_shift_semitones: float | None = None
     rate_factor: float | None = None
+    style_key: str | None = None
+    """The Kokoro style (510 x 256 float32, .npy) in the samples bucket."""
+    style_blend: str | None = None
+    """The style as a blend of catalogue voices (``af_bella(0.62)+af_sky(0.38)``)."""
+    similarity: float | None = None
+    """Speaker-embedding cosine of the voice's speech of a held-out sentence to the samples."""
+    progress: int | None = None
+    """Percent of the processing done while PROCESSING (the search reports as it goes)."""
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
     processed_at: str | None = None
@@ -78,8 +88,16 @@ class VoiceSampleManifest(BaseModel):
     org_id: str
     voice_uuid: str
     denoise: bool = False
-    sample_keys: list[str] = Field(min_length=1)
-    filenames: list[str] = Field(min_length=1)
+    sample_keys: list[str] = []
+    filenames: list[str] = []
+    blend: str | None = None
+    """A voice saved from a blend of Kokoro voices has this instead of samples."""
+
+    @model_validator(mode="after")
+    def _samples_or_blend(self) -> VoiceSampleManifest:
+        if bool(self.sample_keys) == bool(self.blend):
+            raise ValueError("a manifest names samples or a blend, not both or neither")
+        return self
 
 
 # ------------------------------------------------------------------ requests

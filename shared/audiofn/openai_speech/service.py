@@ -52,12 +52,20 @@ def plan_request(services: Services, org_id: str, body: Any) -> tuple[SpeechRequ
     from audiofn.openai_speech.synthesis import plan_speech
     from audiofn.services.dictionaries import org_lexicon
     from audiofn.services.quotas import charge_characters
+    from audiofn.services.voices import find_custom, resolve_speech_voice
 
     request = parse_speech_request(body)
+    # The organisation's custom voices (and others' public ones) by id, UUID or custom-<uuid>.
+    custom = (
+        resolve_speech_voice(services, org_id, request.voice)
+        if find_custom(services, org_id, request.voice) is not None
+        else None
+    )
     plan = plan_speech(
         request,
         engine_settings=engine_settings_from(services.settings),
         lexicon_entries=org_lexicon(services, org_id),
+        custom_voice=custom,
     )
     charge_characters(services, org_id, len(request.input), field="input")
     return request, plan

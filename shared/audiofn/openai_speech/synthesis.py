@@ -19,7 +19,7 @@ import numpy as np
 from audiofn.audio import Audio, Samples
 from audiofn.openai_speech.encoders import stream_encoder
 from audiofn.openai_speech.request import SpeechRequest
-from audiofn.openai_speech.sentences import Piece, split_pieces
+from audiofn.openai_speech.sentences import FIRST_PIECE_WORDS, Piece, split_pieces
 from audiofn.openai_speech.voices import speech_voice
 from audiofn.text.lexicon import Lexicon, LexiconEntry, ResolvedLexicon
 from audiofn.text.ssml import is_ssml
@@ -27,6 +27,8 @@ from audiofn.tts.catalogue import Voice
 from audiofn.tts.registry import EngineSettings
 
 FADE_MS = 5
+FIRST_PIECE_WORDS_BY_PROVIDER = {"kokoro": 4}
+"""A shorter first piece for engines that take longer per word (first byte within 0.6 s)."""
 GAIN = 10 ** (-2.0 / 20)  # Piper renders at full scale: leave lossy encoders headroom
 
 
@@ -62,8 +64,9 @@ def plan_speech(
     *,
     engine_settings: EngineSettings,
     lexicon_entries: list[LexiconEntry] | None = None,
+    custom_voice: Voice | None = None,
 ) -> SpeechPlan:
-    voice = speech_voice(
+    voice = custom_voice or speech_voice(
         request.voice,
         request.speech_synthesis_language,
         polly_enabled=engine_settings.polly_enabled,
@@ -71,7 +74,8 @@ def plan_speech(
     )
     text = request.input
     # SSML is spoken whole: cutting markup at sentence ends would break its elements.
-    pieces = (Piece(text.strip(), 0),) if is_ssml(text) else tuple(split_pieces(text))
+    first_words = FIRST_PIECE_WORDS_BY_PROVIDER.get(voice.provider, FIRST_PIECE_WORDS)
+    pieces = (Piece(text.strip(), 0),) if is_ssml(text) else tuple(split_pieces(text, first_words))
     lexicon = Lexicon(lexicon_entries).for_voice(voice) if lexicon_entries else None
     return SpeechPlan(
         voice=voice,

@@ -1,10 +1,11 @@
 """Which of our voices speaks a request: our voice ids, OpenAI's voice names, and a language.
 
-OpenAI's eleven names map to the bundled neural voice ``joe``: it is the only neural voice
-that runs here, and a natural voice of the other gender beats a robotic one of the same. When
-an OpenAI-compatible upstream is configured, the names it serves (alloy, echo, fable, onyx,
+OpenAI's eleven names are spoken by the Kokoro voice of the same name where one exists
+(``nova`` by ``af_nova``) and by a Kokoro voice of the same gender and accent otherwise
+(:data:`audiofn.tts.voice_names.OPENAI_TO_KOKORO`, the one home of name mapping). When an
+OpenAI-compatible upstream is configured, the names it serves (alloy, echo, fable, onyx,
 nova, shimmer) go to it instead. Any other name is resolved as everywhere else
-(:func:`audiofn.tts.catalogue.resolve_voice`: our ids, Polly and Azure-style names).
+(:func:`audiofn.tts.catalogue.resolve_voice`: our ids, blends, Polly and Azure-style names).
 
 ``speech_synthesis_language`` ("en-US", "tr-TR") asks for a voice of that language: when the
 voice asked for speaks another language, a voice of the asked language with the same gender
@@ -14,24 +15,10 @@ speaks instead (neural first, then eSpeak NG).
 from __future__ import annotations
 
 from audiofn.errors import InvalidInput
-from audiofn.tts.catalogue import UnknownVoice, Voice, list_voices, resolve_voice
+from audiofn.tts.catalogue import InvalidBlend, UnknownVoice, Voice, list_voices, resolve_voice
+from audiofn.tts.voice_names import OPENAI_TO_KOKORO
 
-OPENAI_VOICES: dict[str, str] = {
-    name: "joe"
-    for name in (
-        "alloy",
-        "ash",
-        "ballad",
-        "coral",
-        "echo",
-        "fable",
-        "onyx",
-        "nova",
-        "sage",
-        "shimmer",
-        "verse",
-    )
-}
+OPENAI_VOICES: dict[str, str] = OPENAI_TO_KOKORO
 """OpenAI voice name -> our voice id (documented in the README)."""
 
 
@@ -50,6 +37,8 @@ def speech_voice(
                 polly_enabled=polly_enabled,
                 upstream_enabled=upstream_enabled,
             )
+    except InvalidBlend as exc:
+        raise InvalidInput(f"voice: {exc}", field="voice") from exc
     except UnknownVoice as exc:
         if wanted.casefold() not in OPENAI_VOICES:
             raise InvalidInput(
@@ -84,7 +73,7 @@ def _voice_for_language(
     except ValueError:
         candidates = []
     code = language.replace("_", "-").casefold()
-    local = [v for v in candidates if v.provider in ("piper", "espeak")] or candidates
+    local = [v for v in candidates if v.provider in ("piper", "kokoro", "espeak")] or candidates
 
     def preference(candidate: Voice) -> tuple[bool, bool, bool, bool]:
         return (

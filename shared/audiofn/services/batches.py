@@ -69,7 +69,8 @@ def check_options(services: Services, org_id: str, options: BatchOptions) -> str
     from audiofn.mastering import PRESETS
     from audiofn.services.scripts import get_script
     from audiofn.services.sound_library import check_template
-    from audiofn.tts.catalogue import UnknownVoice, resolve_voice
+    from audiofn.services.voices import resolve_speech_voice
+    from audiofn.tts.catalogue import UnknownVoice
 
     if options.scriptId is not None:
         text = get_script(services, org_id, options.scriptId).script_text
@@ -77,11 +78,7 @@ def check_options(services: Services, org_id: str, options: BatchOptions) -> str
         text = options.scriptText or ""
         parse_script(text, field="scriptText")
     try:
-        resolve_voice(
-            options.voice or DEFAULT_VOICE,
-            polly_enabled=services.settings.polly_enabled,
-            upstream_enabled=bool(services.settings.upstream_tts_url),
-        )
+        resolve_speech_voice(services, org_id, options.voice or DEFAULT_VOICE)  # custom too
     except UnknownVoice as exc:
         raise InvalidInput(f"voice: {exc}", field="voice") from exc
     if options.effect is not None and options.effect not in SPEECH_EFFECTS:

@@ -21,7 +21,13 @@ from audiofn.services.quotas import charge_characters
 from audiofn.storage.media import org_prefix
 from audiofn.storage.queues import send_messages
 from audiofn.storage.tts_jobs_table import TtsJobsTable
-from audiofn.tts.catalogue import UnknownVoice, Voice, list_voices, resolve_voice
+from audiofn.tts.catalogue import (
+    InvalidBlend,
+    UnknownVoice,
+    Voice,
+    list_voices,
+    resolve_voice,
+)
 
 # The job API's documented voice ids, each spoken by a built-in voice of the same language
 # and gender (eSpeak NG: the only offline engine for these languages). Two documented
@@ -126,6 +132,8 @@ def resolve_job_voice(
         elif voice is None:
             try:
                 voice = _catalogue_voice(services, voice_id)
+            except InvalidBlend as exc:
+                raise InvalidInput(f"voice_id: {exc}", field="voice_id") from exc
             except UnknownVoice:
                 voice = None
             else:  # reported by its number: this protocol's voice ids are integers
@@ -137,7 +145,9 @@ def resolve_job_voice(
             "name such as 'joe' also works)",
             field="voice_id",
         )
-    if all(speaker.id != voice.id for speaker in speakers):
+    if all(speaker.id != voice.id for speaker in speakers) and all(
+        speaker.language_code != voice.language_code for speaker in speakers
+    ):  # a blend is in no listing, but speaks its voices' language
         raise InvalidInput(
             f"lang: voice {voice_id} speaks {voice.language} ({voice.language_code}), "
             f"not '{language}'",

@@ -2,8 +2,12 @@
 
 Each sample is decoded, checked against every requirement (all failures reported by name),
 cleaned (denoise when asked, trim, loudness) and stored beside its original; the speaker's
-pitch and rate are measured, and the built-in voice closest to the samples is chosen and
-shifted toward them. Idempotent: a profile that is no longer PROCESSING is left alone.
+pitch and rate are measured and their speaker embedding taken. In a language Kokoro speaks, a
+search over Kokoro's styles finds the closest voice we can make (:mod:`audiofn.speakers.
+style_search`), whose style is stored beside the samples and whose similarity on a held-out
+sentence the profile reports; elsewhere the built-in voice closest to the samples is shifted
+toward their pitch and rate. A profile saved from a blend gets the blend's style. Idempotent:
+a profile that is no longer PROCESSING is left alone.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from audiofn.audio import Audio
 from audiofn.models.records import utc_now
@@ -28,6 +33,8 @@ from audiofn.services.voice_samples import (
     measure_voice,
 )
 from audiofn.services.voices import samples_prefix, samples_store, voices_table
+from audiofn.speakers.encoder import SpeakerNotMeasurable
+from audiofn.speakers.languages import kokoro_language
 from audiofn.storage.media import MediaStore
 from audiofn.tts import catalogue
 from audiofn.tts.catalogue import Voice
@@ -50,16 +57,30 @@ class ProcessedSample:
     record: SampleRecord
     audio: Audio | None  # as recorded (decoded), for measuring the speaker
     failures: list[str]
+    cleaned: Audio | None = None  # what is kept: for the speaker embedding
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """How much the style search may try: candidates, and seconds before it keeps its best."""
+
+    candidates: int = 100
+    seconds: float = 600.0
 
 
 def process_profile(
-    services: Services, manifest: VoiceSampleManifest, engine_settings: EngineSettings
+    services: Services,
+    manifest: VoiceSampleManifest,
+    engine_settings: EngineSettings,
+    budget: SearchBudget | None = None,
 ) -> VoiceProfileRecord | None:
     table = voices_table(services)
     profile = table.get_profile(manifest.org_id, manifest.voice_uuid)
     if profile is None or profile.status != "PROCESSING":
         logger.info("voice already processed or deleted", extra={"voice": manifest.voice_uuid})
         return profile
+    if manifest.blend:
+        return _process_blend(services, profile, manifest.blend)
     started = time.perf_counter()
     store = samples_store(services)
     processed = [
@@ -78,26 +99,125 @@ def process_profile(
     except ValueError as error:
         return finish(services, profile.model_copy(update={"samples": records}), [str(error)])
     gender = profile.gender or ("male" if traits.median_pitch_hz < MALE_BELOW_HZ else "female")
-    base = closest_builtin(profile.language, gender, services)
-    shift, rate = shifts_toward(base, traits, engine_settings)
-    completed = profile.model_copy(
-        update={
-            "samples": records,
-            "gender": gender,
-            "median_pitch_hz": traits.median_pitch_hz,
-            "pitch_range_semitones": traits.pitch_range_semitones,
-            "speaking_rate": traits.speaking_rate,
+    measured = {
+        "samples": records,
+        "gender": gender,
+        "median_pitch_hz": traits.median_pitch_hz,
+        "pitch_range_semitones": traits.pitch_range_semitones,
+        "speaking_rate": traits.speaking_rate,
+    }
+    if kokoro_language(profile.language) is not None:
+        cleaned = [p.cleaned for p in processed if p.cleaned is not None]
+        try:
+            synthesis = _search_style(services, profile, cleaned, gender, budget or SearchBudget())
+        except SpeakerNotMeasurable as error:
+            return finish(services, profile.model_copy(update=measured), [str(error)])
+    else:
+        base = closest_builtin(profile.language, gender, services)
+        shift, rate = shifts_toward(base, traits, engine_settings)
+        synthesis = {
             "method": "base-voice-shift",
             "base_voice_id": base.id,
             "pitch_shift_semitones": shift,
             "rate_factor": rate,
         }
-    )
     logger.info(
         "voice processed",
-        extra={"voice": profile.uuid, "seconds": round(time.perf_counter() - started, 3)},
+        extra={
+            "voice": profile.uuid,
+            "method": synthesis["method"],
+            "similarity": synthesis.get("similarity"),
+            "seconds": round(time.perf_counter() - started, 3),
+        },
     )
-    return finish(services, completed, [])
+    return _finish_current(services, profile, {**measured, **synthesis})
+
+
+def _finish_current(
+    services: Services, profile: VoiceProfileRecord, update: dict[str, Any]
+) -> VoiceProfileRecord | None:
+    """Finish the profile as it is now: a long search must not undo a rename made meanwhile,
+    nor bring back a voice deleted meanwhile (its style is removed with it)."""
+    current = voices_table(services).get_profile(profile.org_id, profile.uuid)
+    if current is None or current.status != "PROCESSING":
+        if current is None and update.get("style_key"):
+            samples_store(services).delete_prefix(str(update["style_key"]))
+        return current
+    return finish(services, current.model_copy(update={**update, "progress": None}), [])
+
+
+def _search_style(
+    services: Services,
+    profile: VoiceProfileRecord,
+    cleaned: list[Audio],
+    gender: str,
+    budget: SearchBudget,
+) -> dict[str, Any]:
+    """The closest Kokoro style to the speaker, stored beside the samples; the profile's
+    synthesis fields. Progress goes to the profile every few candidates."""
+    from audiofn.speakers.encoder import get_encoder
+    from audiofn.speakers.style_search import search_style
+    from audiofn.tts.custom_voice import style_to_bytes
+
+    reference = get_encoder().embed_speaker(cleaned)
+    table = voices_table(services)
+    reported = [0]
+
+    def progress(tried: int, planned: int, best: float) -> None:
+        percent = min(99, int(100 * tried / planned))
+        if percent - reported[0] >= 5:
+            reported[0] = percent
+            table.set_progress(profile.org_id, profile.uuid, percent)
+
+    result = search_style(
+        reference,
+        profile.language,
+        gender=gender,
+        candidates=budget.candidates,
+        deadline_seconds=budget.seconds,
+        progress=progress,
+    )
+    key = f"{samples_prefix(profile.org_id, profile.uuid)}style.npy"
+    samples_store(services).put_bytes(key, style_to_bytes(result.style), "application/octet-stream")
+    logger.info(
+        "style search",
+        extra={
+            "voice": profile.uuid,
+            "candidates": result.candidates,
+            "seconds": result.seconds,
+            "nearest": result.nearest_voice,
+            "nearest_similarity": result.nearest_voice_similarity,
+            "search_similarity": result.search_similarity,
+        },
+    )
+    return {
+        "method": "style-search",
+        "base_voice_id": result.nearest_voice,
+        "style_key": key,
+        "style_blend": result.blend,
+        "similarity": result.similarity,
+        "pitch_shift_semitones": None,
+        "rate_factor": None,
+    }
+
+
+def _process_blend(
+    services: Services, profile: VoiceProfileRecord, blend: str
+) -> VoiceProfileRecord | None:
+    """A voice saved from a blend: the blend's style, stored like a searched one."""
+    from audiofn.tts.base import SynthesisError
+    from audiofn.tts.custom_voice import style_to_bytes
+    from audiofn.tts.kokoro_engine import style_for
+
+    try:
+        style = style_for(blend)
+    except SynthesisError as error:
+        return finish(services, profile, [f"blend: {error}"])
+    key = f"{samples_prefix(profile.org_id, profile.uuid)}style.npy"
+    samples_store(services).put_bytes(key, style_to_bytes(style), "application/octet-stream")
+    return _finish_current(
+        services, profile, {"method": "blend", "style_key": key, "style_blend": blend}
+    )
 
 
 def finish(
@@ -123,6 +243,8 @@ def finish(
             "uuid": done.uuid,
             "status": done.status,
             "error_message": done.error_message,
+            "method": done.method,
+            "similarity": done.similarity,
         },
     )
     return done
@@ -163,7 +285,9 @@ def _process_sample(
     store.put_bytes(processed_key, encode(cleaned, "wav"), "audio/wav")
     # Pitch is measured on the sample as recorded: spectral gating thins the fundamental and
     # biases the tracker upward by a semitone or two.
-    return ProcessedSample(record.model_copy(update={"processed_key": processed_key}), original, [])
+    return ProcessedSample(
+        record.model_copy(update={"processed_key": processed_key}), original, [], cleaned
+    )
 
 
 def closest_builtin(language: str, gender: str, services: Services) -> Voice:

@@ -106,6 +106,23 @@ class VoicesTable:
         )
         self._set_public(profile)
 
+    def set_progress(self, org_id: str, uuid: str, percent: int) -> None:
+        """A PROCESSING profile's progress, alone (a rename made meanwhile stays); a profile
+        deleted or finished meanwhile is left as it is."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._table.update_item(
+                Key={"pk": f"ORG#{org_id}", "sk": f"VOICE#{uuid}"},
+                UpdateExpression="SET progress = :percent",
+                ConditionExpression="#status = :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":percent": percent, ":processing": "PROCESSING"},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def _set_public(self, profile: VoiceProfileRecord) -> None:
         key = {"pk": "PUBLICVOICE", "sk": f"VOICE#{profile.uuid}"}
         if profile.is_public:

@@ -14,6 +14,7 @@ DEFAULT_VOICE_ID = "joe"
 
 PROVIDER_FULL_NAMES = {
     "piper": "piper (rhasspy)",
+    "kokoro": "kokoro-82m (hexgrad)",
     "espeak": "espeak ng",
     "polly": "amazon polly",
     "openai": "openai-compatible upstream",
@@ -42,6 +43,8 @@ class Voice:
     engine_voice: str
     neural: bool
     aliases: tuple[str, ...] = ()
+    grade: str = ""
+    """The model card's quality grade (A best .. F), where it gives one."""
 
     @property
     def language_subtag(self) -> str:
@@ -62,6 +65,7 @@ class Voice:
             "tags": ", ".join(self.tags),
             "industryExamples": ", ".join(self.industry_examples),
             "description": self.description,
+            "qualityGrade": self.grade,
         }
 
 
@@ -100,6 +104,46 @@ _PIPER = (
         aliases=("en_US-joe-medium", "default"),
     ),
 )
+
+# --- Kokoro-82M --------------------------------------------------------------------------
+
+
+def _kokoro_voices() -> tuple[Voice, ...]:
+    from audiofn.tts.kokoro_voices import KOKORO_VOICE_DATA, LANGUAGE_NAMES
+
+    voices = []
+    for voice_id, name, code, accent, gender, grade, character in KOKORO_VOICE_DATA:
+        language = LANGUAGE_NAMES[code.split("-", 1)[0]]
+        graded = f"grade {grade}" if grade else "ungraded"
+        voices.append(
+            Voice(
+                id=voice_id,
+                provider="kokoro",
+                provider_full_name=PROVIDER_FULL_NAMES["kokoro"],
+                language=language,
+                language_code=code,
+                accent=accent,
+                gender=gender,
+                age_bracket="senior" if character else "adult",
+                tags=("natural", "expressive", "character") if character else ("natural", "clear"),
+                industry_examples=(
+                    ("games", "advertising")
+                    if character
+                    else ("podcasts", "e-learning", "audiobooks", "advertising")
+                ),
+                description=(
+                    f"{name}: {language.capitalize()} ({accent}) {gender} voice of Kokoro-82M "
+                    f"({graded}); neural, runs locally on the CPU."
+                ),
+                engine_voice=voice_id,
+                neural=True,
+                grade=grade,
+            )
+        )
+    return tuple(voices)
+
+
+_KOKORO = _kokoro_voices()
 
 # --- eSpeak NG ---------------------------------------------------------------------------
 
@@ -324,7 +368,7 @@ _OPENAI = tuple(
     for name, code, accent, gender, tags, industries in _OPENAI_DATA
 )
 
-VOICES: tuple[Voice, ...] = _PIPER + _ESPEAK + _POLLY + _OPENAI
+VOICES: tuple[Voice, ...] = _PIPER + _KOKORO + _ESPEAK + _POLLY + _OPENAI
 """Every catalogued voice, available or not, in preference order (local voices first)."""
 
 # --- Queries -----------------------------------------------------------------------------
@@ -379,7 +423,7 @@ _FILTERS: dict[str, Callable[[Voice, str], bool]] = {
 
 
 def _available(*, polly_enabled: bool, upstream_enabled: bool) -> Iterable[Voice]:
-    enabled = {"piper", "espeak"}
+    enabled = {"piper", "kokoro", "espeak"}
     if polly_enabled:
         enabled.add("polly")
     if upstream_enabled:
@@ -453,6 +497,11 @@ _AZURE_GENDERS = {
 }  # fmt: skip
 
 
+def azure_gender(first_name: str) -> str:
+    """The gender of an Azure neural voice's first name ("unknown" when we do not know it)."""
+    return _AZURE_GENDERS.get(first_name.casefold(), "unknown")
+
+
 def _find(name: str, voices: Iterable[Voice]) -> Voice | None:
     wanted = name.strip().casefold()
     for voice in voices:
@@ -498,6 +547,7 @@ def _stand_in(wanted: Voice, local: list[Voice]) -> Voice | None:
     language = wanted.language_subtag
     code = wanted.language_code.casefold()
     neural = [v for v in local if v.neural and v.language_subtag == language]
+    neural.sort(key=lambda v: v.language_code.casefold() != code)  # same accent first
     espeak = [v for v in local if v.provider == "espeak" and same_gender(v)]
     candidates = (
         [v for v in neural if same_gender(v)]
@@ -511,12 +561,15 @@ def _stand_in(wanted: Voice, local: list[Voice]) -> Voice | None:
 def resolve_voice(name: str, *, polly_enabled: bool, upstream_enabled: bool) -> Voice:
     """The voice to speak with for a requested name.
 
-    An exact id or alias of an available voice (case-insensitive) is that voice. A name we
+    An exact id or alias of an available voice (case-insensitive) is that voice. A blend
+    (``af_bella(2)+af_sky(1)``) is a voice of its own (``InvalidBlend`` if malformed). A name we
     know but cannot serve here (an Amazon Polly voice while Polly is disabled, an OpenAI voice
     while no upstream is configured, or an Azure-style name such as ``en-GB-RyanNeural``) is
-    served by a local stand-in, chosen by this rule:
+    served by the Kokoro voice :mod:`audiofn.tts.voice_names` maps it to; a name that module
+    does not map gets a local stand-in, chosen by this rule:
 
-    1. a neural local voice with the same language (the language part of the code) and gender;
+    1. a neural local voice with the same language (the language part of the code) and gender,
+       the same accent (language code) first;
     2. else a neural local voice with the same language;
     3. else an eSpeak voice with the same language code and gender, then one with the same
        language and gender (an Azure name whose gender we do not know matches either gender);
@@ -524,13 +577,81 @@ def resolve_voice(name: str, *, polly_enabled: bool, upstream_enabled: bool) -> 
 
     The stand-in is returned as is, so a caller can tell by ``voice.id != name``.
     """
+    from audiofn.tts.voice_blend import is_blend
+    from audiofn.tts.voice_names import kokoro_for
+
     available = list(_available(polly_enabled=polly_enabled, upstream_enabled=upstream_enabled))
     voice = _find(name, available)
     if voice is not None:
         return voice
+    if is_blend(name):
+        return _blend(name, polly_enabled=polly_enabled, upstream_enabled=upstream_enabled)
+    mapped = kokoro_for(name)
+    if mapped is not None and is_blend(mapped):
+        return _blend(mapped, polly_enabled=polly_enabled, upstream_enabled=upstream_enabled)
+    if mapped is not None:
+        voice = _find(mapped, available)
+        if voice is not None:
+            return voice
     wanted = _foreign_voice(name, polly_enabled=polly_enabled, upstream_enabled=upstream_enabled)
-    local = [v for v in available if v.provider in ("piper", "espeak")]
+    local = [v for v in available if v.provider in ("piper", "kokoro", "espeak")]
     stand_in = _stand_in(wanted, local) if wanted is not None else None
     if stand_in is None:
         raise UnknownVoice(name)
     return stand_in
+
+
+class InvalidBlend(UnknownVoice):
+    """A voice blend that does not parse, or names a part that is not a Kokoro voice."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        ValueError.__init__(self, f"invalid voice blend {name!r}: {reason}")
+        self.name = name
+
+
+def _blend(name: str, *, polly_enabled: bool, upstream_enabled: bool) -> Voice:
+    """A blend of Kokoro voices (``af_bella(2)+af_sky(1)``): a voice of its own.
+
+    Each part is a Kokoro voice or a name that resolves to one (``nova+onyx``). The blend takes
+    the language, accent and gender of its heaviest part (the first among equals)."""
+    from audiofn.tts.voice_blend import BlendError, format_blend, parse_blend
+
+    try:
+        parts = parse_blend(name)
+    except BlendError as error:
+        raise InvalidBlend(name, str(error)) from error
+    voices: list[tuple[Voice, float]] = []
+    for part, weight in parts:
+        try:
+            voice = resolve_voice(
+                part, polly_enabled=polly_enabled, upstream_enabled=upstream_enabled
+            )
+        except UnknownVoice:
+            voice = None
+        if voice is None or voice.provider != "kokoro" or "+" in voice.engine_voice:
+            raise InvalidBlend(
+                name, f"part {part!r} is not a Kokoro voice (GET /voice?provider=kokoro lists them)"
+            )
+        voices.append((voice, weight))
+    if len({voice.id for voice, _ in voices}) != len(voices):
+        raise InvalidBlend(name, "a blend names each voice once")
+    if len(voices) == 1:
+        raise InvalidBlend(name, "a blend needs at least two voices")
+    canonical = format_blend([(voice.id, weight) for voice, weight in voices])
+    lead = max(voices, key=lambda item: item[1])[0]
+    genders = {voice.gender for voice, _ in voices}
+    return Voice(
+        id=canonical,
+        provider="kokoro",
+        provider_full_name=PROVIDER_FULL_NAMES["kokoro"],
+        language=lead.language,
+        language_code=lead.language_code,
+        accent=lead.accent,
+        gender=lead.gender if len(genders) == 1 else "mixed",
+        age_bracket=lead.age_bracket,
+        tags=("natural", "blend"),
+        industry_examples=lead.industry_examples,
+        description=f"A blend of Kokoro voices: {canonical}.",
+        engine_voice=canonical,
+        neural=True,
+    )

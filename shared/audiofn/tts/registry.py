@@ -68,6 +68,10 @@ def _build(provider: str, settings: EngineSettings) -> TTSEngine:
         from audiofn.tts.piper_engine import PiperEngine
 
         return PiperEngine()
+    if provider == "kokoro":
+        from audiofn.tts.kokoro_engine import KokoroEngine
+
+        return KokoroEngine()
     if provider == "espeak":
         from audiofn.tts.espeak_engine import EspeakEngine
 

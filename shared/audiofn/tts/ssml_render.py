@@ -337,6 +337,11 @@ def _speak_run(engine: Any, run: Run, voice: Voice, rate: float, base: str | Non
         )
         language_voice = _espeak_voice_for(language) if language else None
         return engine.synthesize_marked(_squash(text), voice, rate, language_voice=language_voice)
+    if provider == "kokoro":
+        parts = [(s.text, False) if isinstance(s, Text) else (s.ipa, True) for s in run.segments]
+        language_voice = _espeak_voice_for(language) if language else None
+        mixed: Audio = engine.synthesize_mixed(parts, voice, rate, language=language_voice)
+        return mixed
     # Engines without phoneme input: the written word stands in for its pronunciation.
     text = "".join(s.text if isinstance(s, Text) else s.written for s in run.segments)
     spoken: Audio = engine.synthesize(_squash(text), voice, rate)

@@ -88,15 +88,11 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
     from audiofn.batch_render import plan_fragments
     from audiofn.fragment_cache import speech_variant
     from audiofn.services.dictionaries import org_lexicon
-    from audiofn.tts.catalogue import resolve_voice
+    from audiofn.services.voices import resolve_speech_voice
 
     text = check_options(services, org_id, options)
     parsed = parse_script(text, field="scriptText")
-    voice = resolve_voice(
-        options.voice or DEFAULT_VOICE,
-        polly_enabled=services.settings.polly_enabled,
-        upstream_enabled=bool(services.settings.upstream_tts_url),
-    ).id
+    voice = resolve_speech_voice(services, org_id, options.voice or DEFAULT_VOICE).id
     fragments = [f.__dict__ for f in plan_fragments(parsed)]
     reference = {p.name: (p.default or p.name) for p in parsed.placeholders}
     variant = speech_variant(options.normalize, org_lexicon(services, org_id))
@@ -398,16 +394,12 @@ class BatchWorker:
         from audiofn.dsp.effects import apply_effect
         from audiofn.fragment_cache import FragmentCache, FragmentSpec
         from audiofn.services.dictionaries import org_lexicon
+        from audiofn.services.voices import resolve_speech_voice
         from audiofn.text.lexicon import Lexicon
-        from audiofn.tts.catalogue import resolve_voice
         from audiofn.tts.registry import engine_settings_from
         from audiofn.tts.ssml_render import render_text
 
-        voice = resolve_voice(
-            plan.voice,
-            polly_enabled=self.settings.polly_enabled,
-            upstream_enabled=bool(self.settings.upstream_tts_url),
-        )
+        voice = resolve_speech_voice(self.services, plan.org_id, plan.voice)  # custom too
 
         def synthesise() -> Audio:
             entries = org_lexicon(self.services, plan.org_id) if plan.variant.split(":")[1] else []

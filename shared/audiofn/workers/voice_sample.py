@@ -15,7 +15,7 @@ from audiofn.config import VoiceSampleSettings, voice_sample_settings
 from audiofn.models.voices import VoiceSampleManifest
 from audiofn.observability import logger
 from audiofn.services.context import Services
-from audiofn.services.voice_processing import fail_profile, process_profile
+from audiofn.services.voice_processing import SearchBudget, fail_profile, process_profile
 from audiofn.services.voices import samples_store
 from audiofn.tts.registry import EngineSettings, engine_settings_from
 from audiofn.workers.s3_events import objects_created
@@ -48,7 +48,12 @@ class VoiceSampleWorker:
                 samples_store(self.services).get_json(key)
             )
             try:
-                process_profile(self.services, manifest, self.engine_settings)
+                process_profile(
+                    self.services,
+                    manifest,
+                    self.engine_settings,
+                    SearchBudget(self.settings.search_candidates, self.settings.search_seconds),
+                )
             except Exception as error:
                 logger.exception("voice processing failed", extra={"voice": manifest.voice_uuid})
                 if receive_count >= self.settings.max_receives:
