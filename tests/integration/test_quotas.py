@@ -233,3 +233,25 @@ def test_the_keyless_streaming_url_shares_the_organisations_rate(
     assert answer.status_code == 429 and answer.headers["retry-after"] == "6", answer.text
     other_answer = stream.post("/v1/audio/speech", json={}, headers={"x-api-key": other.api_key})
     assert other_answer.status_code == 400, other_answer.text
+
+
+def test_a_batch_is_charged_for_what_it_will_synthesise(api, lambda_context, org, other):
+    from audiofn.services.batches import batch_characters
+
+    # Given a script whose shared sentence is spoken once and whose personal one per listener
+    script = "Welcome to the show. Hello {{name|friend}}, good to have you."
+    audience = [{"name": f"Listener {i}"} for i in range(40)]
+    shared, personal = len("Welcome to the show."), len("Hello {{name|friend}}, good to have you.")
+    assert batch_characters(script, 40, cached=True) == shared + 40 * personal
+    assert batch_characters(script, 40, cached=False) == 40 * (shared + personal)
+    set_limits(api, lambda_context, org, dailyCharacters=1000)
+    body = {"scriptText": script, "audience": audience, "endFormat": "wav"}
+
+    # When the organisation starts a batch bigger than its whole daily quota
+    status, answer = call_api(api, lambda_context, "POST", "/batch", org.api_key, body)
+
+    # Then it is refused before anything is queued, naming the audience; a smaller one passes
+    assert status == 400 and answer["field"] == "audience", answer
+    small = {**body, "audience": audience[:5]}
+    assert call_api(api, lambda_context, "POST", "/batch", org.api_key, small)[0] == 202
+    assert call_api(api, lambda_context, "POST", "/batch", other.api_key, body)[0] == 202

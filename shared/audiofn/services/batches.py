@@ -108,10 +108,14 @@ def create_batch(
     services: Services, org_id: str, request: CreateBatchRequest, *, source: str = "api"
 ) -> BatchRecord:
     """Check the settings, store the audience, record the batch and queue its start."""
+    from audiofn.services.quotas import charge_characters
+
     options = BatchOptions.model_validate(request.model_dump(exclude={"audience"}))
-    check_options(services, org_id, options)
+    text = check_options(services, org_id, options)
     if not services.settings.batch_queue_url:
         raise RuntimeError("AUDIOFN_BATCH_QUEUE_URL is not set: batches cannot be queued")
+    characters = batch_characters(text, len(request.audience), cached=options.cache)
+    charge_characters(services, org_id, characters, field="audience")
     batch_id = new_id()
     audience_key = batch_prefix(org_id, batch_id) + "audience.json"
     services.media.put_json(audience_key, request.audience)
@@ -128,6 +132,18 @@ def create_batch(
     )
     send_messages(services.settings.batch_queue_url, [message])
     return record
+
+
+def batch_characters(text: str, listeners: int, *, cached: bool) -> int:
+    """Characters a batch will synthesise, charged to the daily quota when it is created: with
+    the fragment cache, what listeners share is spoken once and each listener's personal
+    sentences (placeholders at their defaults) once each; without it, everything per listener."""
+    from audiofn.batch_render import plan_fragments
+
+    fragments = plan_fragments(parse_script(text, field="scriptText"))
+    shared = sum(len(f.text) for f in fragments if not f.personal)
+    personal = sum(len(f.text) for f in fragments if f.personal)
+    return shared + personal * listeners if cached else (shared + personal) * listeners
 
 
 def parse_audience(body: bytes, key: str) -> list[dict[str, Any]]:
