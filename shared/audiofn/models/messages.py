@@ -48,6 +48,8 @@ class MasteringTask(BaseModel):
     vast: bool = False
     captions: bool = True
     title: str
+    delivery_specs: list[str] = []
+    """Ids of the delivery specifications to make a deliverable for (after the end formats)."""
 
 
 WebhookEventType = Literal[

@@ -231,6 +231,7 @@ class InboxWorker:
                         vast=bool(options.vast),
                         endFormat=options.endFormat or "mp3",
                         masteringPreset=options.masteringPreset,
+                        deliverySpecs=options.deliverySpecs,
                         captions=options.captions if options.captions is not None else True,
                     ),
                     queued=True,

@@ -90,7 +90,7 @@ class MasteringWorker:
         elif task.background_media_id:
             bed = load_media_bed(self.services, task.org_id, task.background_media_id)
         result = master(sections, bed, task.preset)
-        report = result.report.to_dict()
+        report: dict[str, Any] = result.report.to_dict()
 
         outputs: dict[str, bytes] = {}
         report["formats"] = {}
@@ -108,6 +108,9 @@ class MasteringWorker:
         default = report["formats"][next(iter(entry.files))]
         report["integrated_lufs"] = default["integratedLufs"]
         report["true_peak_dbtp"] = default["truePeakDbtp"]
+        deliverables = self.deliver(task, entry, result)
+        if deliverables:
+            report["deliverables"] = deliverables
 
         captions: dict[str, str] = {}
         if task.captions:
@@ -133,6 +136,27 @@ class MasteringWorker:
             report["intelligibility"] = intelligibility(result.audio, " ".join(task.section_texts))
         media.put_json(entry.report_key, report)  # last: marks the listener done
         return report
+
+    def deliver(self, task: MasteringTask, entry: MasterEntry, result: Any) -> list[dict[str, Any]]:
+        """One deliverable per delivery spec, from the same render: each encoded as its spec
+        says, decoded, measured and judged; public copies beside the master's when public."""
+        from audiofn.codecs import CONTENT_TYPES
+        from audiofn.mastering.delivery import deliver_to_spec
+        from audiofn.mastering.delivery_specs import DELIVERY_SPECS
+
+        delivered = []
+        for spec_id in task.delivery_specs:
+            spec = DELIVERY_SPECS[spec_id]
+            data, verdict = deliver_to_spec(result.audio, result.report, spec)
+            self.services.media.put_bytes(
+                entry.deliverables[spec_id], data, CONTENT_TYPES[spec.format]
+            )
+            if spec_id in entry.public_deliverables:
+                self.public.put_bytes(
+                    entry.public_deliverables[spec_id], data, CONTENT_TYPES[spec.format]
+                )
+            delivered.append(verdict)
+        return delivered
 
     def captions(self, sections: list[Any], texts: list[str], report: Any) -> dict[str, str]:
         """The script's words, timed by recognising each section's speech, placed where the
