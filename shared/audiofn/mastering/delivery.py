@@ -63,13 +63,15 @@ def encode_on_target(audio: Any, fmt: str, master: Any) -> tuple[bytes, dict[str
     )
 
 
-def deliver_to_spec(audio: Audio, master: Any, spec: DeliverySpec) -> tuple[bytes, dict[str, Any]]:
+def deliver_to_spec(
+    audio: Audio, spec: DeliverySpec, *, master_lufs: float
+) -> tuple[bytes, dict[str, Any]]:
     """The master as ``spec`` asks for it, and what its decoded bytes measure, with the verdict.
 
-    The gain is the spec's target minus the master's loudness; the true-peak limiter holds the
-    spec's ceiling (lowered by any overshoot the codec adds, up to :data:`_PEAK_RETRIES` more
-    encodes). Whatever comes out is judged as it is: a file that misses a limit is reported as
-    failing, with each limit it misses.
+    The gain is the spec's target minus the master's loudness (``master_lufs``); the true-peak
+    limiter holds the spec's ceiling (lowered by any overshoot the codec adds, up to
+    :data:`_PEAK_RETRIES` more encodes). Whatever comes out is judged as it is: a file that
+    misses a limit is reported as failing, with each limit it misses.
     """
     from audiofn.dsp.effects import resample
     from audiofn.dsp.loudness import measure_loudness
@@ -77,7 +79,7 @@ def deliver_to_spec(audio: Audio, master: Any, spec: DeliverySpec) -> tuple[byte
 
     source = resample(audio, spec.sample_rate)
     ceiling = spec.true_peak_dbtp
-    gain_db = spec.integrated_lufs - master.integrated_lufs
+    gain_db = spec.integrated_lufs - master_lufs
     for attempt in range(_PEAK_RETRIES + 1):
         encoded = _encode_on_level(
             source,

@@ -90,7 +90,7 @@ def create_mastering(
         )
     if request.vast and not any(f.startswith("mp3") for f in formats):
         formats.append("mp3")  # VAST's MediaFile is audio/mpeg
-    specs = _delivery_specs(request.deliverySpecs or [])
+    specs = resolve_delivery_specs(request.deliverySpecs or [])
 
     from audiofn.services.masters import check_room_for_another
 
@@ -247,8 +247,9 @@ def _deliverables(
     return listed
 
 
-def _delivery_specs(names: list[str]) -> list[DeliverySpec]:
-    """The named specifications, once each, in the order asked; an unknown name is a 400."""
+def resolve_delivery_specs(names: list[str]) -> list[DeliverySpec]:
+    """The named specifications, once each, in the order asked; an unknown name is a 400
+    naming its place (mastering requests, inbox files and batches alike)."""
     specs: list[DeliverySpec] = []
     for index, name in enumerate(names):
         spec = find_delivery_spec(name) if isinstance(name, str) else None

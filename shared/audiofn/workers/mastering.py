@@ -147,7 +147,9 @@ class MasteringWorker:
         delivered = []
         for spec_id in task.delivery_specs:
             spec = DELIVERY_SPECS[spec_id]
-            data, verdict = deliver_to_spec(result.audio, result.report, spec)
+            data, verdict = deliver_to_spec(
+                result.audio, spec, master_lufs=result.report.integrated_lufs
+            )
             self.services.media.put_bytes(
                 entry.deliverables[spec_id], data, CONTENT_TYPES[spec.format]
             )
