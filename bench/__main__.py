@@ -10,6 +10,8 @@ realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
 tts-job-submit  taking jobs on a loaded machine: first and typical latency, consecutive ids
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
+delivery   a 60-second programme rendered once, then one deliverable per delivery spec: CPU
+           time each, and what each file measures after decoding
 """
 
 from __future__ import annotations
@@ -166,6 +168,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "tts-jobs": _section("bench.tts_jobs"),
     "tts-job-submit": _section("bench.tts_job_submit"),
     "batch": _section("bench.batch"),
+    "delivery": _section("bench.delivery"),
 }
 
 
