@@ -218,3 +218,26 @@ def test_an_inbox_file_names_its_delivery_specs_in_front_matter(aws, org, run_pi
         assert abs(verdicts[spec_id]["measured"]["integratedLufs"] - target) <= 0.1
         assert audio.sample_rate == verdicts[spec_id]["measured"]["sampleRate"]
         assert verdicts[spec_id]["verdict"] == "pass"
+
+
+def test_the_master_list_names_each_jobs_delivery_specs(
+    api, lambda_context, org, long_script, drain_mastering_queue
+):
+    body = {
+        "scriptId": long_script,
+        "soundTemplate": "calm",
+        "captions": False,
+        "endFormat": "flac",
+        "deliverySpecs": ["EBU R128 s1"],
+    }
+    assert call(api, lambda_context, "POST", "/mastering", org.api_key, body)[0] == 202
+    drain_mastering_queue()
+
+    status, listed = call(
+        api, lambda_context, "GET", "/mastering/list", org.api_key, query={"scriptId": long_script}
+    )
+
+    assert status == 200, listed
+    (item,) = listed["masters"]
+    assert item["deliverySpecs"] == ["ebu-r128-s1"]
+    assert set(item["deliverableUrls"]) == {"ebu-r128-s1"}
