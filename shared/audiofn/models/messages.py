@@ -38,6 +38,8 @@ class MasteringTask(BaseModel):
     task_index: int = Field(ge=0)
     section_keys: list[str] = Field(min_length=1)
     section_texts: list[str] = []
+    section_names: list[str] = []
+    """The sections' names, in order: the master's chapters."""
     sound_template: str | None = None
     background_media_id: str | None = None
     """An uploaded media file as the bed (instead of a template)."""

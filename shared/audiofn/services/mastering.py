@@ -48,6 +48,7 @@ class MasterEntry(BaseModel):
     preset: str | None = None
     deliverables: dict[str, str] = {}  # delivery spec id -> private key
     public_deliverables: dict[str, str] = {}
+    podcast: dict[str, str] = {}  # "chapters"/"transcript" -> key of its JSON document
 
 
 def create_mastering(
@@ -150,6 +151,11 @@ def create_mastering(
             sound_template=template if media_id is None else media_id,
             preset=preset,
             deliverables={spec.id: f"{prefix}{stem}{_spec_suffix(spec)}" for spec in specs},
+            podcast={
+                kind: f"{prefix}{stem}.{kind}.json"
+                for kind in ("chapters", "transcript")
+                if kind == "chapters" or request.captions
+            },
             public_deliverables=(
                 {spec.id: f"{public_prefix}{public_stem}{_spec_suffix(spec)}" for spec in specs}
                 if public_prefix
@@ -165,6 +171,7 @@ def create_mastering(
                 task_index=index,
                 section_keys=[by_section[name].s3_key for name in section_order],
                 section_texts=[by_section[name].text for name in section_order],
+                section_names=section_order,
                 sound_template=template,
                 background_media_id=media_id,
                 preset=preset,
@@ -222,6 +229,8 @@ def retrieve_mastering(
                 "this master has no VAST file: create it with vast=true", field="vast"
             )
         body["vastUrl"] = _public_url(services, entry.vast_key)
+    if entry.podcast:
+        body["podcast"] = {k: services.media.presigned_get(v) for k, v in entry.podcast.items()}
     if entry.deliverables:
         body["deliverables"] = _deliverables(services, entry, body["report"], public=public)
     if len(matching) > 1 and not wanted:
