@@ -40,6 +40,8 @@ class MasteringTask(BaseModel):
     section_texts: list[str] = []
     section_names: list[str] = []
     """The sections' names, in order: the master's chapters."""
+    voices: list[str] = []
+    """The voices that spoke the sections: the master's content credentials name them."""
     sound_template: str | None = None
     background_media_id: str | None = None
     """An uploaded media file as the bed (instead of a template)."""

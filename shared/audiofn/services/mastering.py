@@ -172,6 +172,9 @@ def create_mastering(
                 section_keys=[by_section[name].s3_key for name in section_order],
                 section_texts=[by_section[name].text for name in section_order],
                 section_names=section_order,
+                voices=list(
+                    dict.fromkeys(by_section[n].voice for n in section_order if by_section[n].voice)
+                ),
                 sound_template=template,
                 background_media_id=media_id,
                 preset=preset,

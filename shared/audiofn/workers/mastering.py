@@ -8,6 +8,7 @@ records progress; anything written before a crash is overwritten with equivalent
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,7 @@ class MasteringWorker:
         report: dict[str, Any] = result.report.to_dict()
 
         tags = self.episode_tags(task, result)
+        sign = self.signer(task)
         outputs: dict[str, bytes] = {}
         report["formats"] = {}
         for fmt, key in entry.files.items():
@@ -107,6 +109,7 @@ class MasteringWorker:
             data, delivered = encode_on_target(result.audio, fmt, result.report)
             if base == "mp3":
                 data = tag_mp3(data, tags)
+            data = sign(base, data)
             outputs[fmt] = data
             media.put_bytes(key, data, CONTENT_TYPES[base])
             report["formats"][fmt] = {
@@ -118,7 +121,7 @@ class MasteringWorker:
         default = report["formats"][next(iter(entry.files))]
         report["integrated_lufs"] = default["integratedLufs"]
         report["true_peak_dbtp"] = default["truePeakDbtp"]
-        deliverables = self.deliver(task, entry, result, tags)
+        deliverables = self.deliver(task, entry, result, tags, sign)
         if deliverables:
             report["deliverables"] = deliverables
 
@@ -155,7 +158,12 @@ class MasteringWorker:
         return report
 
     def deliver(
-        self, task: MasteringTask, entry: MasterEntry, result: Any, tags: EpisodeTags
+        self,
+        task: MasteringTask,
+        entry: MasterEntry,
+        result: Any,
+        tags: EpisodeTags,
+        sign: Callable[[str, bytes], bytes],
     ) -> list[dict[str, Any]]:
         """One deliverable per delivery spec, from the same render: each encoded as its spec
         says, decoded, measured and judged; public copies beside the master's when public."""
@@ -171,7 +179,8 @@ class MasteringWorker:
             )
             if spec.format == "mp3":
                 data = tag_mp3(data, tags)
-                verdict["bytes"] = len(data)
+            data = sign(spec.format, data)
+            verdict["bytes"] = len(data)
             self.services.media.put_bytes(
                 entry.deliverables[spec_id], data, CONTENT_TYPES[spec.format]
             )
@@ -181,6 +190,30 @@ class MasteringWorker:
                 )
             delivered.append(verdict)
         return delivered
+
+    def signer(self, task: MasteringTask) -> Callable[[str, bytes], bytes]:
+        """Embeds the organisation's content credentials in a file (WAV, MP3, FLAC; other
+        formats pass as they are): synthetic speech, engine, voice, script, organisation."""
+        from audiofn.provenance import MIME_TYPES, SpeechCredentials, sign
+        from audiofn.services.voices import resolve_speech_voice
+        from audiofn.storage.content_credentials import org_signing_identity
+
+        org = self.services.table.get_org(task.org_id)
+        name = org.name if org else task.org_id
+        voices = [resolve_speech_voice(self.services, task.org_id, v) for v in task.voices]
+        credentials = SpeechCredentials(
+            organisation=name,
+            script_id=task.script_id,
+            engine=", ".join(dict.fromkeys(v.provider for v in voices)) or "unknown",
+            voice=", ".join(v.id for v in voices) or "unknown",
+            title=task.title,
+        )
+        identity = org_signing_identity(self.settings.table, task.org_id, name)
+
+        def signed(fmt: str, data: bytes) -> bytes:
+            return sign(data, fmt, identity, credentials) if fmt in MIME_TYPES else data
+
+        return signed
 
     def episode_tags(self, task: MasteringTask, result: Any) -> EpisodeTags:
         """Title from the script, artist and publisher from the organisation, chapters from
