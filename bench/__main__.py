@@ -13,6 +13,8 @@ tts-job-submit  taking jobs on a loaded machine: first and typical latency, cons
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
 custom-voices  speaker similarity on a held-out sentence, pitch shift vs style search, for two
            natural-speech references; the search's wall time
+delivery   a 60-second programme rendered once, then one deliverable per delivery spec: CPU
+           time each, and what each file measures after decoding
 """
 
 from __future__ import annotations
@@ -171,6 +173,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "tts-job-submit": _section("bench.tts_job_submit"),
     "batch": _section("bench.batch"),
     "custom-voices": _section("bench.custom_voices"),
+    "delivery": _section("bench.delivery"),
 }
 
 

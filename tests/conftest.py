@@ -87,11 +87,13 @@ def reset_process_caches() -> None:
     from audiofn.api import deps
     from audiofn.config import reset_settings_cache
     from audiofn.storage.aws import reset_clients
+    from audiofn.storage.content_credentials import reset_signing_identities
     from audiofn.storage.signing_keys import reset_signing_keys
 
     reset_settings_cache()
     reset_clients()
     reset_signing_keys()
+    reset_signing_identities()
     deps.services.cache_clear()
 
 

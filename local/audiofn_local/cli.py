@@ -84,7 +84,30 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.add_argument("--to", help="target queue URL (default: the queue the DLQ serves)")
     redrive.add_argument("--limit", type=int, help="move at most this many messages")
     redrive.add_argument("--url", default=default_url(), help=URL_HELP)
+    provenance = commands.add_parser(
+        "provenance",
+        help="verify a master's content credentials (C2PA) and print its manifest",
+    )
+    provenance.add_argument("file", type=Path, help="a WAV, MP3, FLAC or M4A file")
     return parser
+
+
+def provenance_command(args: argparse.Namespace) -> int:
+    """Exit 0 when the file's credentials verify, 1 when they do not (or it has none)."""
+    from audiofn.provenance import MIME_TYPES, verify
+
+    fmt = args.file.suffix.lower().lstrip(".")
+    if fmt not in MIME_TYPES:
+        print(f"audiofn: {args.file.name}: not one of {', '.join(MIME_TYPES)}", file=sys.stderr)
+        return 2
+    try:
+        data = args.file.read_bytes()
+    except OSError as error:
+        print(f"audiofn: {error}", file=sys.stderr)
+        return 2
+    result = verify(data, fmt)
+    print(json.dumps(result, indent=2, default=str))
+    return 0 if result["valid"] else 1
 
 
 def redrive_command(args: argparse.Namespace) -> int:
@@ -259,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         return reset_data_command(args)
     if args.command == "redrive-dlq":
         return redrive_command(args)
+    if args.command == "provenance":
+        return provenance_command(args)
     return create_org_command(args)
 
 

@@ -117,6 +117,7 @@ class InboxOptions(BaseModel):
     backgroundTrackId: str | None = None
     masteringPreset: str | None = None
     endFormat: str | list[str] | None = None
+    deliverySpecs: list[str] | None = None
     public: bool | None = None
     vast: bool | None = None
     captions: bool | None = None
@@ -130,6 +131,14 @@ class InboxOptions(BaseModel):
     def _split_formats(cls, value: object) -> object:
         # Front matter writes "endFormat: mp3, wav"; the API's list form works too.
         if isinstance(value, str) and "," in value:
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("deliverySpecs", mode="before")
+    @classmethod
+    def _split_specs(cls, value: object) -> object:
+        # "deliverySpecs: Apple Podcasts, EBU R128" in front matter; a list in a sidecar.
+        if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 

@@ -86,6 +86,14 @@ def list_presets() -> list[dict[str, Any]]:
     return mastering_presets()
 
 
+@router.get("/mastering/delivery-specs")
+def list_delivery_specs() -> dict[str, Any]:
+    """The named delivery specifications `deliverySpecs` accepts, with their sources."""
+    from audiofn.mastering.delivery_specs import delivery_specs
+
+    return {"deliverySpecs": delivery_specs()}
+
+
 @router.post("/mastering")
 def create_mastering(
     request: Annotated[CreateMasteringRequest, Body()],

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from audiofn.mastering.delivery_specs import MAX_DELIVERY_SPECS
+
 SPEED_MIN, SPEED_MAX = 25.0, 400.0
 MAX_PADDING_MS = 60_000
 MAX_AUDIENCE = 500
@@ -95,3 +97,6 @@ class CreateMasteringRequest(ApiModel):
     version: str | None = None
     # Extension: captions (WebVTT and SRT) beside each master.
     captions: bool = True
+    # Extension: one deliverable per named delivery specification (GET /mastering/delivery-specs),
+    # each measured after encoding and judged against the spec.
+    deliverySpecs: list[str] | None = Field(None, max_length=MAX_DELIVERY_SPECS)

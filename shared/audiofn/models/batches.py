@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from audiofn.mastering.delivery_specs import MAX_DELIVERY_SPECS
 from audiofn.models.records import utc_now
 
 MAX_AUDIENCE = 100_000
@@ -27,6 +28,11 @@ class BatchOptions(BaseModel):
     soundTemplate: str | None = None
     masteringPreset: str | None = None
     endFormat: str = "mp3"
+    deliverySpecs: list[str] | None = Field(
+        None,
+        max_length=MAX_DELIVERY_SPECS,
+        description="names of delivery specifications: one more file per spec and listener",
+    )
     cache: bool = Field(
         True,
         description="share what listeners have in common (fragment cache and the shared "

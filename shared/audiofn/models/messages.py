@@ -38,6 +38,10 @@ class MasteringTask(BaseModel):
     task_index: int = Field(ge=0)
     section_keys: list[str] = Field(min_length=1)
     section_texts: list[str] = []
+    section_names: list[str] = []
+    """The sections' names, in order: the master's chapters."""
+    voices: list[str] = []
+    """The voices that spoke the sections: the master's content credentials name them."""
     sound_template: str | None = None
     background_media_id: str | None = None
     """An uploaded media file as the bed (instead of a template)."""
@@ -48,6 +52,8 @@ class MasteringTask(BaseModel):
     vast: bool = False
     captions: bool = True
     title: str
+    delivery_specs: list[str] = []
+    """Ids of the delivery specifications to make a deliverable for (after the end formats)."""
 
 
 WebhookEventType = Literal[

@@ -101,6 +101,9 @@ def check_options(services: Services, org_id: str, options: BatchOptions) -> str
             f"{', '.join(END_FORMATS)}",
             field="endFormat",
         )
+    from audiofn.services.mastering import resolve_delivery_specs
+
+    resolve_delivery_specs(options.deliverySpecs or [])
     return text
 
 

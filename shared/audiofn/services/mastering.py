@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from audiofn.errors import Conflict, InvalidInput, NotFound
+from audiofn.mastering.delivery_specs import DELIVERY_SPECS, DeliverySpec, find_delivery_spec
 from audiofn.models.apiaudio import END_FORMATS, CreateMasteringRequest
 from audiofn.models.messages import MasteringTask
 from audiofn.models.records import JobRecord
@@ -45,6 +46,9 @@ class MasterEntry(BaseModel):
     tracking_token: str | None = None
     sound_template: str | None = None  # the bed: a template's name or a media id
     preset: str | None = None
+    deliverables: dict[str, str] = {}  # delivery spec id -> private key
+    public_deliverables: dict[str, str] = {}
+    podcast: dict[str, str] = {}  # "chapters"/"transcript" -> key of its JSON document
 
 
 def create_mastering(
@@ -87,6 +91,7 @@ def create_mastering(
         )
     if request.vast and not any(f.startswith("mp3") for f in formats):
         formats.append("mp3")  # VAST's MediaFile is audio/mpeg
+    specs = resolve_delivery_specs(request.deliverySpecs or [])
 
     from audiofn.services.masters import check_room_for_another
 
@@ -145,6 +150,17 @@ def create_mastering(
             tracking_token=token,
             sound_template=template if media_id is None else media_id,
             preset=preset,
+            deliverables={spec.id: f"{prefix}{stem}{_spec_suffix(spec)}" for spec in specs},
+            podcast={
+                kind: f"{prefix}{stem}.{kind}.json"
+                for kind in ("chapters", "transcript")
+                if kind == "chapters" or request.captions
+            },
+            public_deliverables=(
+                {spec.id: f"{public_prefix}{public_stem}{_spec_suffix(spec)}" for spec in specs}
+                if public_prefix
+                else {}
+            ),
         )
         manifest.append(entry)
         tasks.append(
@@ -155,6 +171,10 @@ def create_mastering(
                 task_index=index,
                 section_keys=[by_section[name].s3_key for name in section_order],
                 section_texts=[by_section[name].text for name in section_order],
+                section_names=section_order,
+                voices=list(
+                    dict.fromkeys(by_section[n].voice for n in section_order if by_section[n].voice)
+                ),
                 sound_template=template,
                 background_media_id=media_id,
                 preset=preset,
@@ -164,6 +184,7 @@ def create_mastering(
                 vast=request.vast,
                 captions=request.captions,
                 title=f"{script.project_name} / {script.script_name}",
+                delivery_specs=[spec.id for spec in specs],
             )
         )
     admit_job(services, org_id, job_id, hold_slot=not queued)
@@ -211,9 +232,53 @@ def retrieve_mastering(
                 "this master has no VAST file: create it with vast=true", field="vast"
             )
         body["vastUrl"] = _public_url(services, entry.vast_key)
+    if entry.podcast:
+        body["podcast"] = {k: services.media.presigned_get(v) for k, v in entry.podcast.items()}
+    if entry.deliverables:
+        body["deliverables"] = _deliverables(services, entry, body["report"], public=public)
     if len(matching) > 1 and not wanted:
         body["listeners"] = len(matching)
     return body
+
+
+def _deliverables(
+    services: Services, entry: MasterEntry, report: dict[str, Any], *, public: bool
+) -> list[dict[str, Any]]:
+    """Each spec's deliverable as the report measured it, with the URL of its file."""
+    made = {item["specId"]: item for item in report.get("deliverables", [])}
+    listed = []
+    for spec_id, key in entry.deliverables.items():
+        if spec_id not in made:
+            continue
+        url = (
+            _public_url(services, entry.public_deliverables[spec_id])
+            if public and spec_id in entry.public_deliverables
+            else services.media.presigned_get(key)
+        )
+        listed.append({**made[spec_id], "url": url})
+    return listed
+
+
+def resolve_delivery_specs(names: list[str]) -> list[DeliverySpec]:
+    """The named specifications, once each, in the order asked; an unknown name is a 400
+    naming its place (mastering requests, inbox files and batches alike)."""
+    specs: list[DeliverySpec] = []
+    for index, name in enumerate(names):
+        spec = find_delivery_spec(name) if isinstance(name, str) else None
+        if spec is None:
+            raise InvalidInput(
+                f"deliverySpecs[{index}]: unknown delivery specification '{name}'; choose from: "
+                f"{', '.join(s.name for s in DELIVERY_SPECS.values())} "
+                "(GET /mastering/delivery-specs)",
+                field=f"deliverySpecs[{index}]",
+            )
+        if spec not in specs:
+            specs.append(spec)
+    return specs
+
+
+def _spec_suffix(spec: DeliverySpec) -> str:
+    return f".{spec.id}.{spec.format}"
 
 
 def _new_tracking_token(services: Services, org_id: str, script_id: str) -> str:

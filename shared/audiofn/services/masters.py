@@ -133,9 +133,15 @@ def list_masters(services: Services, org_id: str, script_id: str) -> list[dict[s
                 "public": bool(entry.public_files),
                 "vast": entry.vast_key is not None,
                 "captions": bool(entry.captions),
+                "deliverySpecs": list(entry.deliverables),
             }
             if ready:
                 item["urls"] = {f: services.media.presigned_get(k) for f, k in entry.files.items()}
+                if entry.deliverables:
+                    item["deliverableUrls"] = {
+                        spec: services.media.presigned_get(k)
+                        for spec, k in entry.deliverables.items()
+                    }
             elif job.status == "failed":
                 item["reason"] = job.reason
             listed.append(item)

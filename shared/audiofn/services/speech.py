@@ -58,6 +58,7 @@ class ManifestEntry(BaseModel):
     parameters: dict[str, str]
     s3_key: str
     text: str = ""  # as rendered for this listener: captions show these words
+    voice: str = ""  # the resolved voice id: the master's content credentials name it
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ def create_speech(
                     parameters=used,
                     s3_key=prefix + file_name,
                     text=text,
+                    voice=resolved_voices[section.name],
                 )
             )
     check_spoken_seconds(estimate, field=limit_field)

@@ -38,7 +38,7 @@ from audiofn.services.batches import (
 )
 from audiofn.services.context import Services
 from audiofn.storage.batches_table import BatchesTable
-from audiofn.storage.media import org_prefix
+from audiofn.storage.media import MediaStore, org_prefix
 from audiofn.storage.queues import send_messages
 from audiofn.text.scripts import Section, check_audience_values, parse_script
 from audiofn.workers.sqs import process_sqs_batch, receive_count
@@ -65,6 +65,8 @@ class BatchPlan(BaseModel):
     end_format: str
     cache: bool
     fragments: list[dict[str, Any]]
+    delivery_specs: list[str] = []
+    """Ids of the delivery specifications each listener gets a deliverable for."""
     placeholders: list[str]
     reference: dict[str, str]
     digest: str
@@ -79,6 +81,11 @@ class BatchPlan(BaseModel):
         suffix = f"-{fmt.removeprefix('mp3_')}.mp3" if fmt.startswith("mp3_") else f".{fmt}"
         return stem + suffix, stem + ".report.json"
 
+    @staticmethod
+    def deliverable_key(report_key: str, spec_id: str, fmt: str) -> str:
+        """A listener's deliverable for one delivery spec, beside the master and its report."""
+        return f"{report_key.removesuffix('.report.json')}.{spec_id}.{fmt}"
+
     @property
     def shared_key(self) -> str:
         return f"{SHARED_PREFIX}{self.digest}.npz"
@@ -88,6 +95,7 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
     from audiofn.batch_render import plan_fragments
     from audiofn.fragment_cache import speech_variant
     from audiofn.services.dictionaries import org_lexicon
+    from audiofn.services.mastering import resolve_delivery_specs
     from audiofn.services.voices import resolve_speech_voice
 
     text = check_options(services, org_id, options)
@@ -105,6 +113,7 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
         "sound_template": options.soundTemplate,
         "preset": (options.masteringPreset or DEFAULT_PRESET).strip().lower(),
         "end_format": options.endFormat.strip().lower(),
+        "delivery_specs": [s.id for s in resolve_delivery_specs(options.deliverySpecs or [])],
         "reference": reference,
         "variant": variant,
         "cache": options.cache,  # spliced and whole masters differ: never re-use one for the other
@@ -320,10 +329,33 @@ class BatchWorker:
         data = encode(rendered.audio, base, bitrate_kbps=MP3_TIERS.get(plan.end_format))
         self.services.media.put_bytes(key, data, CONTENT_TYPES[base])
         report = {**rendered.report, "bytes": len(data), "format": plan.end_format}
+        if plan.delivery_specs:
+            report["deliverables"] = self.deliver(plan, report_key, rendered)
         self.services.media.put_json(report_key, report)  # last: marks the listener done
         return ListenerResult(
             index=index, parameters=parameters, status="done", key=key, report=report
         )
+
+    def deliver(self, plan: BatchPlan, report_key: str, rendered: Any) -> list[dict[str, Any]]:
+        """The listener's deliverable for each delivery spec, measured and judged, stored
+        beside the master (the report lists each with its key)."""
+        from audiofn.codecs import CONTENT_TYPES
+        from audiofn.mastering.delivery import deliver_to_spec
+        from audiofn.mastering.delivery_specs import DELIVERY_SPECS
+
+        lufs = rendered.report.get("integrated_lufs")
+        made = []
+        for spec_id in plan.delivery_specs:
+            spec = DELIVERY_SPECS[spec_id]
+            data, verdict = deliver_to_spec(
+                rendered.audio,
+                spec,
+                master_lufs=lufs if lufs is not None else rendered.report["target_lufs"],
+            )
+            spec_key = plan.deliverable_key(report_key, spec_id, spec.format)
+            self.services.media.put_bytes(spec_key, data, CONTENT_TYPES[spec.format])
+            made.append({**verdict, "key": spec_key})
+        return made
 
     # ------------------------------------------------------------------ the end
 
@@ -348,6 +380,11 @@ class BatchWorker:
                 **({"key": r.key, "url": media.presigned_get(r.key)} if r.key else {}),
                 **({"error": r.error} if r.error else {}),
                 **({"report": r.report} if r.report else {}),
+                **(
+                    {"deliverables": _deliverable_urls(media, r.report["deliverables"])}
+                    if r.report and r.report.get("deliverables")
+                    else {}
+                ),
             }
             for r in results
         ]
@@ -490,6 +527,18 @@ def _parameters(row: dict[str, Any]) -> dict[str, str]:
 def _message(error: Exception) -> str:
     message = getattr(error, "message", None)
     return str(message or error)
+
+
+def _deliverable_urls(media: MediaStore, made: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "spec": item["spec"],
+            "verdict": item["verdict"],
+            "reasons": item["reasons"],
+            "url": media.presigned_get(item["key"]),
+        }
+        for item in made
+    ]
 
 
 def _manifest_csv(entries: list[dict[str, Any]]) -> str:

@@ -231,6 +231,7 @@ class InboxWorker:
                         vast=bool(options.vast),
                         endFormat=options.endFormat or "mp3",
                         masteringPreset=options.masteringPreset,
+                        deliverySpecs=options.deliverySpecs,
                         captions=options.captions if options.captions is not None else True,
                     ),
                     queued=True,
@@ -274,6 +275,10 @@ class InboxWorker:
                 target = f"{key.outbox_prefix}{stem}{suffix}"
                 self._copy_to_outbox(source, target)
                 files[kind] = target
+            for spec_id, source in entry.deliverables.items():  # monday.ebu-r128.wav
+                target = f"{key.outbox_prefix}{stem}.{spec_id}.{source.rsplit('.', 1)[-1]}"
+                self._copy_to_outbox(source, target)
+                files[spec_id] = target
             listener: dict[str, Any] = {"parameters": entry.parameters, "files": files}
             if entry.public_files:
                 base = self.settings.public_base_url.rstrip("/")

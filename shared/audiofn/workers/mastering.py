@@ -8,6 +8,7 @@ records progress; anything written before a crash is overwritten with equivalent
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,13 @@ from audiofn.mastering.delivery import encode_on_target
 from audiofn.models.apiaudio import MP3_TIERS
 from audiofn.models.messages import MasteringTask
 from audiofn.observability import logger, record_cache_lookup, record_master_render
+from audiofn.podcast_metadata import (
+    EpisodeTags,
+    chapters_json,
+    section_chapters,
+    tag_mp3,
+    transcript_json,
+)
 from audiofn.services.context import Services
 from audiofn.services.job_events import failed_job_ended, job_ended
 from audiofn.services.mastering import MasterEntry
@@ -90,13 +98,18 @@ class MasteringWorker:
         elif task.background_media_id:
             bed = load_media_bed(self.services, task.org_id, task.background_media_id)
         result = master(sections, bed, task.preset)
-        report = result.report.to_dict()
+        report: dict[str, Any] = result.report.to_dict()
 
+        tags = self.episode_tags(task, result)
+        sign = self.signer(task)
         outputs: dict[str, bytes] = {}
         report["formats"] = {}
         for fmt, key in entry.files.items():
             base = "mp3" if fmt.startswith("mp3") else fmt
             data, delivered = encode_on_target(result.audio, fmt, result.report)
+            if base == "mp3":
+                data = tag_mp3(data, tags)
+            data = sign(base, data)
             outputs[fmt] = data
             media.put_bytes(key, data, CONTENT_TYPES[base])
             report["formats"][fmt] = {
@@ -108,12 +121,22 @@ class MasteringWorker:
         default = report["formats"][next(iter(entry.files))]
         report["integrated_lufs"] = default["integratedLufs"]
         report["true_peak_dbtp"] = default["truePeakDbtp"]
+        deliverables = self.deliver(task, entry, result, tags, sign)
+        if deliverables:
+            report["deliverables"] = deliverables
 
         captions: dict[str, str] = {}
+        cues: list[Any] = []
         if task.captions:
-            captions = self.captions(sections, task.section_texts, result.report)
+            from audiofn.captions import to_srt, to_webvtt
+
+            cues = self.caption_cues(sections, task.section_texts, result.report)
+            captions = {"vtt": to_webvtt(cues), "srt": to_srt(cues)}
             for kind, key in entry.captions.items():
                 media.put_bytes(key, captions[kind].encode(), _CAPTION_TYPES[kind])
+        podcast = {"chapters": chapters_json(tags), "transcript": transcript_json(cues)}
+        for kind, key in entry.podcast.items():
+            media.put_json(key, podcast[kind])
 
         if entry.public_files:
             self.publish(
@@ -134,10 +157,80 @@ class MasteringWorker:
         media.put_json(entry.report_key, report)  # last: marks the listener done
         return report
 
-    def captions(self, sections: list[Any], texts: list[str], report: Any) -> dict[str, str]:
+    def deliver(
+        self,
+        task: MasteringTask,
+        entry: MasterEntry,
+        result: Any,
+        tags: EpisodeTags,
+        sign: Callable[[str, bytes], bytes],
+    ) -> list[dict[str, Any]]:
+        """One deliverable per delivery spec, from the same render: each encoded as its spec
+        says, decoded, measured and judged; public copies beside the master's when public."""
+        from audiofn.codecs import CONTENT_TYPES
+        from audiofn.mastering.delivery import deliver_to_spec
+        from audiofn.mastering.delivery_specs import DELIVERY_SPECS
+
+        delivered = []
+        for spec_id in task.delivery_specs:
+            spec = DELIVERY_SPECS[spec_id]
+            data, verdict = deliver_to_spec(
+                result.audio, spec, master_lufs=result.report.integrated_lufs
+            )
+            if spec.format == "mp3":
+                data = tag_mp3(data, tags)
+            data = sign(spec.format, data)
+            verdict["bytes"] = len(data)
+            self.services.media.put_bytes(
+                entry.deliverables[spec_id], data, CONTENT_TYPES[spec.format]
+            )
+            if spec_id in entry.public_deliverables:
+                self.public.put_bytes(
+                    entry.public_deliverables[spec_id], data, CONTENT_TYPES[spec.format]
+                )
+            delivered.append(verdict)
+        return delivered
+
+    def signer(self, task: MasteringTask) -> Callable[[str, bytes], bytes]:
+        """Embeds the organisation's content credentials in a file (WAV, MP3, FLAC; other
+        formats pass as they are): synthetic speech, engine, voice, script, organisation."""
+        from audiofn.provenance import MIME_TYPES, SpeechCredentials, sign
+        from audiofn.services.voices import resolve_speech_voice
+        from audiofn.storage.content_credentials import org_signing_identity
+
+        org = self.services.table.get_org(task.org_id)
+        name = org.name if org else task.org_id
+        voices = [resolve_speech_voice(self.services, task.org_id, v) for v in task.voices]
+        credentials = SpeechCredentials(
+            organisation=name,
+            script_id=task.script_id,
+            engine=", ".join(dict.fromkeys(v.provider for v in voices)) or "unknown",
+            voice=", ".join(v.id for v in voices) or "unknown",
+            title=task.title,
+        )
+        identity = org_signing_identity(self.settings.table, task.org_id, name)
+
+        def signed(fmt: str, data: bytes) -> bytes:
+            return sign(data, fmt, identity, credentials) if fmt in MIME_TYPES else data
+
+        return signed
+
+    def episode_tags(self, task: MasteringTask, result: Any) -> EpisodeTags:
+        """Title from the script, artist and publisher from the organisation, chapters from
+        the sections where they land on the master."""
+        org = self.services.table.get_org(task.org_id)
+        name = org.name if org else task.org_id
+        chapters = section_chapters(
+            task.section_names,
+            [span.start for span in result.report.timeline],
+            result.audio.duration,
+        )
+        return EpisodeTags(title=task.title, artist=name, publisher=name, chapters=chapters)
+
+    def caption_cues(self, sections: list[Any], texts: list[str], report: Any) -> list[Any]:
         """The script's words, timed by recognising each section's speech, placed where the
-        section lands in the mix."""
-        from audiofn.captions import align_written_words, captions_for_master, to_srt, to_webvtt
+        section lands in the mix, grouped into caption cues."""
+        from audiofn.captions import align_written_words, captions_for_master
         from audiofn.stt.whisper import transcribe
 
         words = [
@@ -147,8 +240,7 @@ class MasteringWorker:
             )
             for audio, written in zip(sections, texts or [""] * len(sections), strict=True)
         ]
-        cues = captions_for_master(words, [span.start for span in report.timeline])
-        return {"vtt": to_webvtt(cues), "srt": to_srt(cues)}
+        return captions_for_master(words, [span.start for span in report.timeline])
 
     def publish(
         self,
