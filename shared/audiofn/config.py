@@ -82,6 +82,12 @@ class InboxSettings(CommonSettings):
 S = TypeVar("S", bound=_EnvSettings)
 
 
+def kokoro_voices_path() -> str:
+    """Where Kokoro's voice style vectors are installed (``AUDIOFN_KOKORO_VOICES``; empty for
+    the repository's cache, where `make` puts them)."""
+    return os.environ.get("AUDIOFN_KOKORO_VOICES", "")
+
+
 def metrics_namespace() -> str:
     """The template's Globals set POWERTOOLS_METRICS_NAMESPACE; a handler called without it
     (a test, a script) gets the same name."""

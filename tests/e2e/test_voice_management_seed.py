@@ -184,20 +184,14 @@ def test_voice_selection_guide(seed) -> None:
 
 def test_voice_selection_assistant_finds_female_english_podcast_voices(seed) -> None:
     # The seed's filter: English, female, professional, conversational.
-    # Whether the catalogue has such a voice is read from the unfiltered-by-style listing, so
-    # the server's category and style filters are still under test.
+    # The catalogue's female English neural voices (Kokoro) are professional and conversational.
     english_female = seed.get("/api/v1/voice/voices?language=en&gender=female&limit=50")
     fitting = [
         v
         for v in english_female["voices"]
         if (v["category"], v["style"]) == ("professional", "conversational")
     ]
-    if not fitting:
-        pytest.xfail(
-            "no professional (neural) female English voice in the catalogue yet, only eSpeak "
-            "NG's: the voice library (Kokoro, the `voices` branch) brings them; the filter is "
-            "tested with a male voice below"
-        )
+    assert fitting, english_female
     out = seed.run("voice selection assistant")
     assert "Top recommendations for podcast in en :" in out
     assert " 1 . " in out and "Category: professional , Style: conversational" in out

@@ -22,7 +22,6 @@ bundled copy. Text is spoken a sentence at a time (the model takes at most 510 p
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -53,7 +52,9 @@ _PARTS = 4
 
 def voices_dir() -> Path:
     """Where the style vectors are installed (``AUDIOFN_KOKORO_VOICES``, else the repo cache)."""
-    configured = os.environ.get("AUDIOFN_KOKORO_VOICES")
+    from audiofn.config import kokoro_voices_path
+
+    configured = kokoro_voices_path()
     if configured:
         return Path(configured)
     return Path(__file__).resolve().parents[3] / ".cache" / "kokoro-voices"
