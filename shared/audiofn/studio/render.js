@@ -1,0 +1,179 @@
+// Render: speech (POST /speech) then mastering (POST /mastering) for an audience, with
+// progress from the API's own done/total (the 202 answers of GET /speech and GET /mastering).
+import { call, el, fillSelect, pollWhile, showError, sleep } from "./api.js";
+import { validate } from "./script.js";
+
+const $ = (id) => document.getElementById(id);
+let getScript = () => null;
+let onMastered = () => {};
+let columns = [];
+
+export function initRender(options) {
+  getScript = options.getScript;
+  onMastered = options.onMastered;
+  $("render-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    render();
+  });
+  $("audience-add").addEventListener("click", () => addRow({}));
+  $("audience-csv").addEventListener("change", readCsv);
+  document.addEventListener("studio:script", (event) => setColumns(event.detail.placeholders));
+}
+
+/** Loads the choices the API offers: sound templates and mastering presets. */
+export async function loadRenderChoices() {
+  const [templates, presets] = await Promise.all([
+    call("GET", "sound/template"),
+    call("GET", "mastering-presets"),
+  ]);
+  fillSelect($("render-template"), templates.body.templates.map((t) => [`${t.name} (${t.genre})`, t.name]), { blank: "none (voice only)" });
+  fillSelect($("render-preset"), presets.body.map((p) => [`${p.name} (${p.loudness.integratedLufs} LUFS)`, p.name]));
+}
+
+function setColumns(placeholders) {
+  const rows = audience();
+  columns = placeholders;
+  const head = $("audience-table").tHead;
+  head.replaceChildren(el("tr", {}, ...columns.map((name) => el("th", { textContent: name })), el("th")));
+  $("audience-table").tBodies[0].replaceChildren();
+  for (const row of rows) addRow(row);
+  $("audience-hint").textContent = columns.length
+    ? "One row per listener; the columns are the script's placeholders (an empty cell takes the default)."
+    : "The script has no placeholders: one master is made.";
+  $("audience-add").disabled = !columns.length;
+}
+
+function addRow(values) {
+  if (!columns.length) return;
+  const tbody = $("audience-table").tBodies[0];
+  const number = tbody.rows.length + 1;
+  const remove = el("button", { type: "button", textContent: "Remove" });
+  remove.setAttribute("aria-label", `Remove listener ${number}`);
+  const row = el("tr", {}, ...columns.map((name) => {
+    const input = el("input", { value: values[name] ?? "", name });
+    input.setAttribute("aria-label", `${name} of listener ${number}`);
+    return el("td", {}, input);
+  }), el("td", {}, remove));
+  remove.addEventListener("click", () => row.remove());
+  tbody.append(row);
+}
+
+/** The table's listeners; blank cells are left out, so the script's default applies. */
+function audience() {
+  return [...$("audience-table").tBodies[0].rows].map((row) => Object.fromEntries(
+    [...row.querySelectorAll("input")].filter((i) => i.value.trim()).map((i) => [i.name, i.value.trim()]),
+  ));
+}
+
+async function readCsv(event) {
+  const file = event.target.files[0];
+  const error = $("audience-error");
+  showError(error, null);
+  if (!file) return;
+  const lines = (await file.text()).split(/\r?\n/).filter((line) => line.trim());
+  const header = splitCsvLine(lines.shift() || "");
+  const unknown = header.filter((name) => !columns.includes(name));
+  if (unknown.length) {
+    showError(error, new Error(`the CSV has columns the script has no placeholder for: ${unknown.join(", ")}`));
+    return;
+  }
+  $("audience-table").tBodies[0].replaceChildren();
+  for (const line of lines) {
+    const cells = splitCsvLine(line);
+    addRow(Object.fromEntries(header.map((name, i) => [name, cells[i] ?? ""])));
+  }
+  event.target.value = "";
+}
+
+function splitCsvLine(line) {
+  const cells = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') { cell += '"'; i += 1; } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { cells.push(cell.trim()); cell = ""; } else cell += c;
+  }
+  cells.push(cell.trim());
+  return cells;
+}
+
+function progress(label, done, total) {
+  const bar = $("render-progress");
+  $("render-progress-label").textContent = label;
+  if (total) {
+    bar.max = total;
+    bar.value = done;
+  } else {
+    bar.removeAttribute("value"); // indeterminate: the API gave no count
+  }
+}
+
+async function render() {
+  const error = $("render-error");
+  const button = $("render-button");
+  showError(error, null);
+  button.disabled = true;
+  try {
+    const script = getScript() || (await validate());
+    const form = $("render-form").elements;
+    const listeners = audience();
+    const people = listeners.length ? listeners : undefined;
+    const speech = {
+      scriptId: script.scriptId,
+      voice: form.voice.value,
+      speed: Number(form.speed.value),
+      audience: people,
+    };
+    if (form.effect.value) speech.effect = form.effect.value;
+    progress("Speech: starting", 0, 0);
+    await runJob("Speech", call("POST", "speech", { json: speech }), "speech", { scriptId: script.scriptId });
+
+    const formats = [...form.endFormat].filter((box) => box.checked).map((box) => box.value);
+    if (!formats.length) throw new Error("choose at least one end format");
+    const mastering = {
+      scriptId: script.scriptId,
+      masteringPreset: form.masteringPreset.value,
+      endFormat: formats,
+      public: form.public.checked,
+      vast: form.vast.checked && form.public.checked,
+      audience: people,
+    };
+    if (form.soundTemplate.value) mastering.soundTemplate = form.soundTemplate.value;
+    const first = { scriptId: script.scriptId, ...(listeners[0] || {}), endFormat: formats[0],
+      public: String(mastering.public), vast: String(mastering.vast) };
+    progress("Mastering: starting", 0, 0);
+    await runJob("Mastering", call("POST", "mastering", { json: mastering }), "mastering", first);
+    onMastered({ scriptId: script.scriptId, listeners: listeners.length ? listeners : [{}], formats,
+      public: mastering.public, vast: mastering.vast, placeholders: script.placeholders });
+  } catch (err) {
+    progress("Stopped", 0, 1);
+    showError(error, err);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+/** Follows a job: the POST waits a while and may answer 202; GET then reports done/total. */
+async function runJob(kind, posted, route, query) {
+  let answer = await pollWhile(posted, async () => {
+    const { status, body } = await call("GET", route, { query });
+    if (status === 202) progress(`${kind}: ${body.done} of ${body.total}`, body.done, body.total);
+  });
+  let finished = answer.body.status === "done";
+  while (!finished) {
+    const { status, body } = await call("GET", route, { query });
+    finished = status !== 202;
+    if (!finished) {
+      progress(`${kind}: ${body.done} of ${body.total}`, body.done, body.total);
+      await sleep(800);
+    }
+    answer = { body };
+  }
+  const total = answer.body.files ?? answer.body.masters ?? 1;
+  progress(`${kind}: done, ${total} ${kind === "Speech" ? "files" : "masters"}`, total, total);
+  return answer.body;
+}
