@@ -65,6 +65,7 @@ class PageWatch:
         self.errors: list[str] = []
         self.failed: list[str] = []
         self.outside: list[str] = []
+        self.posted: dict[str, Any] = {}  # path -> the last JSON body sent there
         page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(str(e)))
         page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
@@ -80,6 +81,8 @@ class PageWatch:
             self.failed.append(f"{response.status} {response.request.method} {response.url}")
 
     def _request(self, request: Any) -> None:
+        if request.method == "POST" and "json" in (request.headers.get("content-type") or ""):
+            self.posted[request.url.split("?")[0].rsplit("/", 1)[-1]] = request.post_data_json
         if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")):
             self.outside.append(request.url)
 
@@ -105,6 +108,11 @@ def test_the_index_links_the_studio_whose_files_all_come_from_the_service(runtim
     studio = httpx.get(f"{runtime.url}/studio/")
     assert studio.status_code == 200
     assert studio.headers["content-type"].startswith("text/html")
+    # The first page is small: every file it loads, uncompressed, well under 300 KB
+    sent = sum(
+        len(httpx.get(f"{runtime.url}/studio/{p.name}").content) for p in STUDIO_DIR.iterdir()
+    )
+    assert sent < 300_000
     for path in sorted(STUDIO_DIR.iterdir()):
         text = path.read_text(encoding="utf-8")
         outside = re.findall(r"""(?:src|href)\s*=\s*["']?https?://""", text)
@@ -197,6 +205,7 @@ def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, brows
     page.select_option("#render-voice", "joe")
     page.select_option("#render-template", "news")
     page.select_option("#render-preset", "podcast")
+    page.fill("#section-table tr[data-section=news] input[name=section-speed]", "110")
     page.get_by_test_id("render-button").click()
 
     # Then progress follows the API's done/total and reaches done
@@ -212,6 +221,10 @@ def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, brows
     )
     bar = page.get_by_test_id("progress")
     assert bar.evaluate("b => b.value === b.max && b.max === 2")
+    speech = watch.posted["speech"]
+    assert speech["audience"] == [{"name": "Ada"}, {"name": "Grace"}]
+    assert speech["sections"] == {"news": {"speed": 110}}
+    assert watch.posted["mastering"]["soundTemplate"] == "news"
 
     # And the master plays with its waveform and captions naming the listener
     page.locator("#panel-results").wait_for()

@@ -17,7 +17,53 @@ export function initRender(options) {
   });
   $("audience-add").addEventListener("click", () => addRow({}));
   $("audience-csv").addEventListener("change", readCsv);
-  document.addEventListener("studio:script", (event) => setColumns(event.detail.placeholders));
+  document.addEventListener("studio:voices", (event) => {
+    for (const select of $("section-table").querySelectorAll("select[name=section-voice]")) {
+      fillSelect(select, event.detail, { blank: "as above" });
+    }
+  });
+  document.addEventListener("studio:script", (event) => {
+    setColumns(event.detail.placeholders);
+    setSections(event.detail.sections.map((section) => section.sectionName));
+  });
+}
+
+/** One row per section: its own voice, speed and effect, blank for the top-level ones. */
+function setSections(names) {
+  const kept = sectionOverrides();
+  const effects = [...$("render-form").elements.effect.options].map((o) => [o.text, o.value]);
+  const voices = [...$("render-voice").options].map((o) => o.value);
+  const rows = names.map((name) => {
+    const voice = el("select", { name: "section-voice" });
+    fillSelect(voice, voices, { blank: "as above" });
+    const speed = el("input", { name: "section-speed", type: "number", min: 25, max: 400, placeholder: "as above" });
+    const effect = el("select", { name: "section-effect" });
+    fillSelect(effect, effects.slice(1), { blank: "as above" });
+    for (const [field, value] of Object.entries(kept[name] || {})) {
+      ({ voice, speed, effect })[field].value = value;
+    }
+    voice.setAttribute("aria-label", `voice of section ${name}`);
+    speed.setAttribute("aria-label", `speed of section ${name}`);
+    effect.setAttribute("aria-label", `effect of section ${name}`);
+    const row = el("tr", {}, el("td", { textContent: name }), el("td", {}, voice), el("td", {}, speed), el("td", {}, effect));
+    row.dataset.section = name;
+    return row;
+  });
+  $("section-table").tBodies[0].replaceChildren(...rows);
+}
+
+/** {section: {voice, speed, effect}} with only the cells that were filled in. */
+function sectionOverrides() {
+  const overrides = {};
+  for (const row of $("section-table").tBodies[0].rows) {
+    const fields = {};
+    for (const input of row.querySelectorAll("select, input")) {
+      const field = input.name.replace("section-", "");
+      if (input.value) fields[field] = field === "speed" ? Number(input.value) : input.value;
+    }
+    if (Object.keys(fields).length) overrides[row.dataset.section] = fields;
+  }
+  return overrides;
 }
 
 /** Loads the choices the API offers: sound templates and mastering presets. */
@@ -129,6 +175,8 @@ async function render() {
       audience: people,
     };
     if (form.effect.value) speech.effect = form.effect.value;
+    const sections = sectionOverrides();
+    if (Object.keys(sections).length) speech.sections = sections;
     progress("Speech: starting", 0, 0);
     await runJob("Speech", call("POST", "speech", { json: speech }), "speech", { scriptId: script.scriptId });
 

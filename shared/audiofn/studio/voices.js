@@ -74,8 +74,13 @@ function fillRenderVoices(voices) {
   if (!catalogueNames.length || voices.length > catalogueNames.length) {
     catalogueNames = voices.map((voice) => voice.voiceName);
   }
-  const select = $("render-voice");
-  fillSelect(select, [...catalogueNames, ...customNames]);
+  offerVoices();
+}
+
+/** The render panel's voice choices (its per-section ones follow the event). */
+function offerVoices() {
+  fillSelect($("render-voice"), [...catalogueNames, ...customNames]);
+  document.dispatchEvent(new CustomEvent("studio:voices", { detail: [...catalogueNames, ...customNames] }));
 }
 
 async function playPreview(voiceName, button) {
@@ -111,7 +116,7 @@ async function loadCustomVoices() {
     });
     const voices = answer.voices || [];
     customNames = voices.filter((v) => v.status === "COMPLETED").map((v) => String(v.id));
-    fillSelect($("render-voice"), [...catalogueNames, ...customNames]);
+    offerVoices();
     if (!voices.length) {
       body.replaceChildren(el("tr", {}, el("td", { colSpan: 4, textContent: "None yet: upload a sample under Samples." })));
       return;
