@@ -315,5 +315,90 @@ def test_a_voice_sample_upload_shows_its_checks_with_named_reasons(runtime, brow
     page.close()
 
 
+def test_a_word_the_dictionary_lacks_gets_a_pronunciation_and_the_preview_says_it(runtime, browser):
+    page = browser.new_page()
+    watch = PageWatch(page)
+    sign_in(page, runtime)
+
+    # Given a script with a made-up word, previewed as spoken
+    page.click("#tab-script")
+    page.get_by_test_id("script-editor").fill("Welcome to Zorblax radio, {{name|friend}}.")
+    page.locator("#script-status").filter(has_text="Valid: 1 section,").wait_for()
+    page.click("#script-preview-button")
+    unknown = page.locator("#script-preview button.unknown")
+    unknown.filter(has_text="Zorblax").wait_for()
+
+    # When the marked word is clicked and given a pronunciation
+    unknown.click()
+    assert page.input_value("#lexi-form input[name=word]") == "Zorblax"
+    page.fill("#lexi-form input[name=replacement]", "zor blacks")
+    page.click("#lexi-form button[type=submit]")
+
+    # Then the dictionary lists it and the preview speaks the replacement
+    page.locator("#lexi-list li").filter(has_text="Zorblax").wait_for()
+    page.locator("#script-preview").filter(has_text="Welcome to zor blacks radio").wait_for()
+    assert page.locator("#script-preview button.unknown").count() == 0
+
+    # And an entry the API refuses is reported with its message, naming the field
+    page.fill("#lexi-form input[name=word]", "ipa-word")
+    page.fill("#lexi-form input[name=replacement]", "not IPA at all ☃")
+    page.select_option("#lexi-form select[name=contentType]", "ipa")
+    page.click("#lexi-form button[type=submit]")
+    error = page.locator("#lexi-error")
+    error.wait_for()
+    assert "replacement" in error.inner_text() or "IPA" in error.inner_text()
+    shot(page, "8-pronunciations")
+
+    # And deleting the entry puts the word back as unknown
+    page.select_option("#lexi-form select[name=contentType]", "basic")
+    page.locator("#lexi-list li").filter(has_text="Zorblax").get_by_role("button").click()
+    page.locator("#script-preview button.unknown").filter(has_text="Zorblax").wait_for()
+    assert [f for f in watch.failed if "/diction/custom/item" not in f] == []
+    page.close()
+
+
+def test_a_public_master_with_vast_is_played_from_the_public_path_with_its_files(runtime, browser):
+    page = browser.new_page()
+    watch = PageWatch(page)
+    sign_in(page, runtime)
+
+    # Given a script without placeholders, moved to with the keyboard
+    page.locator("#tab-voices").focus()
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#panel-script").is_visible()
+    page.get_by_test_id("script-editor").fill("This programme is published for everyone.")
+    page.locator("#script-status").filter(has_text="Valid: 1 section,").wait_for()
+
+    # When it is rendered voice-only, public, with VAST, as MP3 and WAV
+    page.click("#tab-render")
+    assert page.locator("#audience-add").is_disabled()
+    page.select_option("#render-template", "")
+    page.check("#render-form input[name=endFormat][value=wav]")
+    page.check("#render-form input[name=public]")
+    page.check("#render-form input[name=vast]")
+    page.get_by_test_id("render-button").click()
+    page.locator("#waveform[data-drawn=true]").wait_for(timeout=240_000)
+
+    # Then the master plays from the runtime's public path, and each file is offered
+    player_src = page.get_by_test_id("player").get_attribute("src") or ""
+    assert player_src.startswith(f"{runtime.url}/public/")
+    links = page.get_by_test_id("download-link")
+    assert links.count() == 2
+    assert httpx.get(links.nth(1).get_attribute("href")).content[:4] == b"RIFF"
+    vast = page.locator("#result-files a").filter(has_text="vast")
+    assert vast.count() == 1
+    document = httpx.get(vast.get_attribute("href"))
+    assert document.status_code == 200 and "<VAST" in document.text
+    assert (
+        page.get_by_test_id("loudness-report")
+        .locator("dd[data-figure='Speech over bed']")
+        .inner_text()
+        == "no bed"
+    )
+    shot(page, "9-public")
+    assert watch.failed == [] and watch.errors == [] and watch.outside == []
+    page.close()
+
+
 def _draft_id(page: Any) -> str:
     return str(page.evaluate("sessionStorage.getItem('audiofn.studio.scriptId')"))

@@ -61,12 +61,17 @@ export function showError(element, error) {
     : String(error.message || error);
 }
 
-/** Repeats `poll` every `intervalMs` until `finished` resolves; `poll` errors end nothing. */
-export async function pollWhile(finished, poll, intervalMs = 600) {
+/** Repeats `poll` every `intervalMs` until `finished` resolves; `poll` errors end nothing.
+ *  The first poll waits a little longer, so the request has made its job before it is asked
+ *  about (a job not yet made is a 404). */
+export async function pollWhile(finished, poll, intervalMs = 600, firstMs = 1500) {
   let done = false;
-  finished.finally(() => { done = true; });
+  const end = () => { done = true; };
+  finished.then(end, end);
+  let wait = firstMs;
   while (!done) {
-    await Promise.race([finished.catch(() => {}), sleep(intervalMs)]);
+    await Promise.race([finished.catch(() => {}), sleep(wait)]);
+    wait = intervalMs;
     if (!done) await poll().catch(() => {});
   }
   return finished;

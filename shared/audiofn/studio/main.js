@@ -4,6 +4,7 @@ import { initVoices, loadVoices } from "./voices.js";
 import { currentScript, initScript, validate } from "./script.js";
 import { initRender, loadRenderChoices } from "./render.js";
 import { initResults, showResults } from "./results.js";
+import { loadLexi } from "./lexi.js";
 import { initSamples } from "./samples.js";
 import { initUsage, loadUsage } from "./usage.js";
 
@@ -48,6 +49,7 @@ async function signIn(key) {
       loadVoices(),
       loadRenderChoices().catch((err) => showError($("render-error"), err)),
       validate().catch(() => {}),
+      loadLexi(),
     ]);
   } catch (error) {
     session.key = "";

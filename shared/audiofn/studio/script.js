@@ -2,6 +2,7 @@
 // POST /script (one draft script per tab, rewritten on each check) and previewed with
 // GET /script/{id}?preview=true (Script.preview).
 import { ApiError, call, el, showError } from "./api.js";
+import { initLexi, proposeWord } from "./lexi.js";
 
 const $ = (id) => document.getElementById(id);
 const DRAFT_STORE = "audiofn.studio.scriptId";
@@ -31,6 +32,7 @@ export function initScript() {
   });
   $("script-name").addEventListener("change", () => validate().catch(() => {}));
   $("script-preview-button").addEventListener("click", preview);
+  initLexi({ onChange: () => { if ($("script-preview").childNodes.length) preview(); } });
   paint();
 }
 
@@ -69,8 +71,9 @@ export async function validate() {
     $("script-sections").classList.remove("stale");
     paint();
     outline(body);
-    $("script-status").textContent = `Valid: ${body.sections.length} sections, `
-      + `${body.placeholders.length} placeholders`;
+    const count = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+    $("script-status").textContent = `Valid: ${count(body.sections.length, "section")}, `
+      + `${count(body.placeholders.length, "placeholder")}`;
     document.dispatchEvent(new CustomEvent("studio:script", { detail: body }));
     return body;
   } catch (err) {
@@ -168,11 +171,13 @@ async function preview() {
       query: { preview: "true", voice },
     });
     const unknown = new Set((body.wordsNotInDict || []).map((word) => word.toLowerCase()));
-    const parts = body.scriptText.split(/(\p{L}[\p{L}'’-]*)/u).map((piece) => (
-      unknown.has(piece.toLowerCase())
-        ? el("mark", { className: "unknown", textContent: piece, title: "not in the dictionary: spoken by rule" })
-        : document.createTextNode(piece)
-    ));
+    const parts = body.scriptText.split(/(\p{L}[\p{L}'’-]*)/u).map((piece) => {
+      if (!unknown.has(piece.toLowerCase())) return document.createTextNode(piece);
+      const word = el("button", { type: "button", className: "unknown", textContent: piece,
+        title: "not in the dictionary: spoken by rule; click to add a pronunciation" });
+      word.addEventListener("click", () => proposeWord(piece));
+      return word;
+    });
     target.replaceChildren(...parts);
   } catch (err) {
     target.replaceChildren(el("span", { className: "error", textContent: err.message }));
