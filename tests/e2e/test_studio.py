@@ -400,5 +400,40 @@ def test_a_public_master_with_vast_is_played_from_the_public_path_with_its_files
     page.close()
 
 
+def test_a_batch_reports_progress_its_manifest_and_the_listener_it_could_not_make(runtime, browser):
+    page = browser.new_page()
+    watch = PageWatch(page)
+    sign_in(page, runtime)
+
+    # Given a placeholder without a default, and a listener who leaves it blank
+    page.click("#tab-script")
+    page.get_by_test_id("script-editor").fill("Good evening {{name}}. Here is the late news.")
+    page.locator("#script-status").filter(has_text="Valid: 1 section,").wait_for()
+    page.click("#tab-render")
+    page.click("#audience-add")
+    page.click("#audience-add")
+    page.locator("#audience-table input").nth(0).fill("Ada")
+    page.select_option("#render-template", "news")
+
+    # When the audience is rendered as a batch
+    page.click("#batch-button")
+
+    # Then the batch ends with one master, a manifest, and the other listener's reason
+    page.wait_for_function(
+        "() => document.getElementById('render-progress-label').textContent"
+        ".startsWith('Batch: done')",
+        timeout=240_000,
+    )
+    assert page.locator("#render-progress-label").inner_text() == "Batch: done, 1 of 2 made"
+    manifest = page.locator("#batch-result a").filter(has_text="JSON").get_attribute("href")
+    rows = httpx.get(manifest).json()
+    assert len(rows if isinstance(rows, list) else rows["listeners"]) == 2
+    failure = page.locator("#batch-result li.error")
+    assert "listener 2" in failure.inner_text() and "name" in failure.inner_text()
+    shot(page, "10-batch")
+    assert watch.failed == [] and watch.errors == []
+    page.close()
+
+
 def _draft_id(page: Any) -> str:
     return str(page.evaluate("sessionStorage.getItem('audiofn.studio.scriptId')"))

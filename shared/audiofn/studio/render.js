@@ -15,6 +15,7 @@ export function initRender(options) {
     event.preventDefault();
     render();
   });
+  $("batch-button").addEventListener("click", renderBatch);
   $("audience-add").addEventListener("click", () => addRow({}));
   $("audience-csv").addEventListener("change", readCsv);
   document.addEventListener("studio:voices", (event) => {
@@ -84,7 +85,7 @@ function setColumns(placeholders) {
   $("audience-table").tBodies[0].replaceChildren();
   for (const row of rows) addRow(row);
   $("audience-hint").textContent = columns.length
-    ? "One row per listener; the columns are the script's placeholders (an empty cell takes the default)."
+    ? "One row per listener; the columns are the script's placeholders (an empty cell takes the placeholder's default)."
     : "The script has no placeholders: one master is made.";
   $("audience-add").disabled = !columns.length;
 }
@@ -224,4 +225,55 @@ async function runJob(kind, posted, route, query) {
   const total = answer.body.files ?? answer.body.masters ?? 1;
   progress(`${kind}: done, ${total} ${kind === "Speech" ? "files" : "masters"}`, total, total);
   return answer.body;
+}
+
+/** The batch road (POST /batch): one master per listener, followed by GET /batch/{id}'s
+ *  done/failed/total, ending with the manifest and every failed listener's reason. */
+async function renderBatch() {
+  const error = $("render-error");
+  const button = $("batch-button");
+  showError(error, null);
+  $("batch-result").replaceChildren();
+  button.disabled = true;
+  try {
+    const script = getScript() || (await validate());
+    const form = $("render-form").elements;
+    const listeners = audience();
+    const formats = [...form.endFormat].filter((box) => box.checked).map((box) => box.value);
+    const request = {
+      scriptId: script.scriptId,
+      voice: form.voice.value,
+      speed: Number(form.speed.value),
+      masteringPreset: form.masteringPreset.value,
+      endFormat: formats[0] || "mp3",
+      audience: listeners.length ? listeners : [{}],
+    };
+    if (form.effect.value) request.effect = form.effect.value;
+    if (form.soundTemplate.value) request.soundTemplate = form.soundTemplate.value;
+    const { body: started } = await call("POST", "batch", { json: request });
+    progress(`Batch: 0 of ${started.total}`, 0, started.total);
+    let batch = started;
+    while (!["done", "failed"].includes(batch.status)) {
+      await sleep(1000);
+      batch = (await call("GET", `batch/${encodeURIComponent(started.batchId)}`)).body;
+      const finished = (batch.done || 0) + (batch.failed || 0);
+      progress(`Batch: ${finished} of ${batch.total}${batch.failed ? ` (${batch.failed} failed)` : ""}`, finished, batch.total);
+    }
+    progress(`Batch: ${batch.status}, ${batch.done} of ${batch.total} made`, batch.total, batch.total);
+    const items = Object.entries(batch.manifest || {}).map(([kind, url]) => el(
+      "li", {}, el("a", { href: url, textContent: `Manifest (${kind.toUpperCase()})`, download: "" }),
+    ));
+    for (const failure of batch.failures || []) {
+      const values = Object.entries(failure.parameters || {}).map(([k, v]) => `${k}=${v}`).join(", ");
+      items.push(el("li", { className: "error",
+        textContent: `listener ${failure.index + 1}${values ? ` (${values})` : ""}: ${failure.reason}` }));
+    }
+    if (batch.status === "failed" && batch.reason) items.push(el("li", { className: "error", textContent: batch.reason }));
+    $("batch-result").replaceChildren(el("ul", { className: "outline" }, ...items));
+  } catch (err) {
+    progress("Stopped", 0, 1);
+    showError(error, err);
+  } finally {
+    button.disabled = false;
+  }
 }
