@@ -302,9 +302,16 @@ def test_a_voice_sample_upload_shows_its_checks_with_named_reasons(runtime, brow
     page.click("#sample-form button[type=submit]")
 
     # Then the profile fails, with the checks that failed named
-    row = page.locator("#sample-result tbody tr")
+    row = page.locator("#sample-result table.voice tbody tr")
     row.filter(has_text="FAILED").wait_for(timeout=120_000)
     assert "duration" in row.inner_text()
+    # And each check is listed with its result
+    duration = page.locator("#sample-result table.checks tr[data-check=duration]")
+    assert duration.get_attribute("data-passed") == "false"
+    assert "3.0 s" in duration.inner_text()
+    assert page.locator("#sample-result tr[data-check=clipping]").get_attribute("data-passed") == (
+        "true"
+    )
     shot(page, "7-samples")
     # And the voices panel lists it with its status
     page.click("#tab-voices")

@@ -61,7 +61,7 @@ async function upload() {
 }
 
 function showVoice(voice) {
-  const table = el("table", { className: "list" },
+  const table = el("table", { className: "list voice" },
     el("thead", {}, el("tr", {}, ...["name", "status", "speaks as", "reason"].map((h) => el("th", { textContent: h })))),
     el("tbody", {}, customVoiceRow(voice)));
   const facts = voice.voice_characteristics || {};
@@ -69,5 +69,18 @@ function showVoice(voice) {
   for (const [name, value] of Object.entries(facts)) {
     if (typeof value !== "object") list.append(el("dt", { textContent: name.replaceAll("_", " ") }), el("dd", { textContent: String(value) }));
   }
-  $("sample-result").replaceChildren(table, list);
+  const checks = (voice.samples || []).map((sample) => el("table", { className: "list checks" },
+    el("caption", { textContent: `${sample.filename}: ${sample.duration ? `${Number(sample.duration).toFixed(1)} s, ` : ""}`
+      + `${sample.sample_rate ? `${sample.sample_rate} Hz` : ""}` }),
+    el("thead", {}, el("tr", {}, ...["check", "result", "what was found"].map((h) => el("th", { textContent: h })))),
+    el("tbody", {}, ...(sample.checks || []).map((check) => {
+      const row = el("tr", {},
+        el("td", { textContent: check.name }),
+        el("td", { textContent: check.passed ? "passed" : "failed", className: check.passed ? "state-completed" : "state-failed" }),
+        el("td", { textContent: check.message }));
+      row.dataset.check = check.name;
+      row.dataset.passed = String(check.passed);
+      return row;
+    }))));
+  $("sample-result").replaceChildren(table, ...checks, list);
 }
