@@ -137,6 +137,31 @@ def test_a_wrong_key_is_refused_with_the_apis_message_and_shows_no_workspace(run
     page.close()
 
 
+def test_a_key_revoked_during_the_session_signs_the_studio_out_and_says_why(runtime, browser):
+    # Given a second key of the organisation, signed in with in a tab
+    headers = {"x-api-key": runtime.api_key}
+    minted = httpx.post(f"{runtime.url}/keys", json={}, headers=headers).json()
+    page = browser.new_page()
+    page.goto(f"{runtime.url}/studio/")
+    page.get_by_test_id("api-key-input").fill(minted["apiKey"])
+    page.get_by_test_id("sign-in").click()
+    page.get_by_test_id("voice-preview").first.wait_for()
+    # And a reload keeps the tab signed in (sessionStorage lives as long as the tab)
+    page.reload()
+    page.get_by_test_id("voice-preview").first.wait_for()
+
+    # When the key is revoked and the page calls the API again
+    revoked = httpx.delete(f"{runtime.url}/keys/{minted['keyId']}", headers=headers)
+    assert revoked.status_code in (200, 204)
+    page.select_option("#voice-filters select[name=gender]", "male")
+
+    # Then the workspace closes and the sign-in form says the key was refused
+    page.locator("#sign-in-status").filter(has_text="Signed out").wait_for()
+    assert page.locator("#workspace").is_hidden()
+    assert page.evaluate("sessionStorage.getItem('audiofn.studio.apiKey')") is None
+    page.close()
+
+
 def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, browser):
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     page = context.new_page()

@@ -42,6 +42,10 @@ export async function call(method, path, { query, json, form, accept } = {}) {
   const response = await fetch(url, { method, headers, body });
   const type = response.headers.get("content-type") || "";
   const parsed = type.includes("json") ? await response.json() : await response.text();
+  if (response.status === 401) {
+    // The key was revoked (or the admin rotated it): back to the sign-in form, saying why.
+    document.dispatchEvent(new CustomEvent("studio:unauthorised", { detail: parsed }));
+  }
   if (!response.ok) {
     throw new ApiError(response.status, typeof parsed === "object" ? parsed : { message: parsed });
   }

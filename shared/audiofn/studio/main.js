@@ -70,6 +70,12 @@ function initSignIn() {
     $("sign-out").hidden = true;
     $("sign-in-status").textContent = "Signed out";
   });
+  document.addEventListener("studio:unauthorised", (event) => {
+    session.key = "";
+    $("workspace").hidden = true;
+    $("sign-out").hidden = true;
+    $("sign-in-status").textContent = `Signed out: ${event.detail?.message || "the key was refused"}`;
+  });
   if (session.key) signIn(session.key);
 }
 
