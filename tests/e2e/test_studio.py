@@ -294,6 +294,14 @@ def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, brows
     player.evaluate("a => { a.currentTime = 0; return a.play(); }")
     page.get_by_test_id("captions").filter(has_text="Grace").wait_for(timeout=30_000)
 
+    # And every master of the script is listed, and an earlier one opens in the player
+    masters = page.locator("#master-list tr")
+    masters.filter(has_text="name=Grace").first.wait_for()
+    assert masters.count() >= 2
+    masters.filter(has_text="name=Ada").first.get_by_role("button").click()
+    page.wait_for_function("() => document.getElementById('result-listener').options.length === 1")
+    page.locator("#waveform[data-drawn=true]").wait_for()
+
     # And the usage chart draws from the analytics
     page.click("#tab-usage")
     page.locator("#usage-total").filter(has_text="generations").wait_for()

@@ -3,7 +3,7 @@ import { call, session, showError } from "./api.js";
 import { initVoices, loadVoices } from "./voices.js";
 import { currentScript, initScript, validate } from "./script.js";
 import { initRender, loadRenderChoices } from "./render.js";
-import { initResults, showResults } from "./results.js";
+import { initResults, listMasters, showResults } from "./results.js";
 import { loadLexi } from "./lexi.js";
 import { initSamples } from "./samples.js";
 import { initUsage, loadUsage } from "./usage.js";
@@ -18,6 +18,7 @@ function selectTab(name) {
     $(tab.getAttribute("aria-controls")).hidden = !selected;
   }
   if (name === "usage") loadUsage();
+  if (name === "results" && currentScript()) listMasters(currentScript().scriptId);
 }
 
 function initTabs() {

@@ -26,6 +26,33 @@ export function initResults() {
   });
 }
 
+/** Lists every master of a script (GET /mastering/list), newest job first; each opens here. */
+export async function listMasters(scriptId) {
+  const body = $("master-list");
+  try {
+    const { body: answer } = await call("GET", "mastering/list", { query: { scriptId } });
+    body.replaceChildren(...answer.masters.map((master) => {
+      const open = el("button", { type: "button", textContent: "Open", disabled: master.status !== "done" });
+      const who = Object.entries(master.parameters || {}).map(([k, v]) => `${k}=${v}`).join(", ") || "default";
+      open.setAttribute("aria-label", `Open the master for ${who} made ${master.createdAt}`);
+      open.addEventListener("click", () => {
+        showResults({ scriptId, listeners: [master.parameters || {}], formats: master.formats,
+          public: master.public, vast: master.vast }).catch((err) => showError($("result-error"), err));
+      });
+      return el("tr", {},
+        el("td", { textContent: master.createdAt.replace("T", " ").slice(0, 19) }),
+        el("td", { textContent: who }),
+        el("td", { textContent: master.soundTemplate || "none" }),
+        el("td", { textContent: master.masteringPreset }),
+        el("td", { textContent: master.formats.join(", ") }),
+        el("td", { textContent: master.status }),
+        el("td", {}, open));
+    }));
+  } catch (err) {
+    body.replaceChildren(el("tr", {}, el("td", { colSpan: 7, className: "error", textContent: err.message })));
+  }
+}
+
 export async function showResults(rendered) {
   result = rendered;
   const names = rendered.listeners.map((values, index) => [
@@ -34,6 +61,7 @@ export async function showResults(rendered) {
   ]);
   fillSelect($("result-listener"), names);
   $("result-listener").value = "0";
+  listMasters(rendered.scriptId);
   await showListener(0);
 }
 
