@@ -40,6 +40,14 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed pyproject.toml
 	$(PIP) install -q -e ".[audio,kokoro,local,dev]"
 	touch $@
 
+# Debian's chromium for the studio's browser tests (tests/e2e/test_studio.py), installed with
+# apt-get where there is one and we may; without a chromium those tests skip, saying why.
+$(VENV)/.browser-installed: $(VENV)/.dev-installed
+	command -v chromium >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] \
+		&& apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+		|| echo "no chromium could be installed: the studio's browser tests will be skipped"
+	if command -v chromium >/dev/null; then touch $@; fi
+
 $(SDK085)/.installed:
 	test -x $(SDK085)/bin/python || $(PYTHON) -m venv $(SDK085)
 	$(SDK085)/bin/pip install -q "apiaudio==0.8.5" "requests>=2.31"
@@ -65,7 +73,7 @@ reset: $(VENV)/.run-installed
 	$(PY) -m audiofn_local.cli reset-data
 
 ## make test: the whole suite
-test: $(VENV)/.dev-installed $(SDK085)/.installed $(SAMENV)/.installed $(AIRENV)/.installed $(SPEECH_REFERENCES)/NOTICE
+test: $(VENV)/.dev-installed $(VENV)/.browser-installed $(SDK085)/.installed $(SAMENV)/.installed $(AIRENV)/.installed $(SPEECH_REFERENCES)/NOTICE
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: synthesis and pipeline figures

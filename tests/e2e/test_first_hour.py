@@ -82,7 +82,7 @@ def test_create_org_finds_the_runtime_through_audiofn_port(runtime):
     env |= {"AUDIOFN_PORT": port, "AUDIOFN_ADMIN_KEY": runtime.admin_key}
 
     made = subprocess.run(
-        [sys.executable, "-m", "audiofn.cli", "create-org", "First Hour Radio"],
+        [sys.executable, "-m", "audiofn_local.cli", "create-org", "First Hour Radio"],
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
 
@@ -90,7 +90,7 @@ def test_create_org_finds_the_runtime_through_audiofn_port(runtime):
     key = json.loads(made.stdout)["apiKey"]
     assert httpx.get(f"{runtime.url}/org", headers={"x-api-key": key}).status_code == 200
     usage = subprocess.run(
-        [sys.executable, "-m", "audiofn.cli", "create-org", "--help"],
+        [sys.executable, "-m", "audiofn_local.cli", "create-org", "--help"],
         capture_output=True, text=True, timeout=60, check=True,
     ).stdout  # fmt: skip
     assert "--url URL" in usage and "AUDIOFN_PORT" in usage

@@ -67,3 +67,13 @@ def test_images_copy_the_audiofn_package_and_not_the_local_runtime(dockerfile: P
     copies = re.findall(r"^COPY\s+(\S+)", dockerfile.read_text(), flags=re.MULTILINE)
     assert "shared/audiofn" in copies
     assert not [source for source in copies if source.startswith("local")]
+
+
+def test_the_layer_carries_the_studio_that_the_api_function_serves(built: Path) -> None:
+    # Given the studio's static files in the repository
+    source = {p.name for p in (REPO / "shared/audiofn/studio").iterdir()}
+
+    # Then the layer ships every one of them beside the package's modules
+    shipped = {p.name for p in (built / "SharedLayer/python/audiofn/studio").iterdir()}
+    assert shipped == source
+    assert "index.html" in shipped

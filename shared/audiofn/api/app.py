@@ -17,6 +17,7 @@ from audiofn.api import (
     media,
     openai_audio,
     sound_mastering,
+    studio,
     tts_jobs,
     voices,
     webhooks,
@@ -33,6 +34,7 @@ def build_resolver() -> APIGatewayHttpResolver:
     for router in (
         health.router,
         docs.router,
+        studio.router,
         admin.router,
         key_check.router,
         apiaudio.router,

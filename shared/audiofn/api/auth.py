@@ -10,8 +10,9 @@ from audiofn.errors import AudiofnError, TooManyRequests
 from audiofn.services.orgs import authenticate, key_from_headers
 from audiofn.services.quotas import take_request
 
-PUBLIC_PATHS = {"/", "/health", "/openapi.json", "/docs"}
+PUBLIC_PATHS = {"/", "/health", "/openapi.json", "/docs", "/studio"}
 DOCS_PREFIX = "/docs/"  # the documentation page's own files
+STUDIO_PREFIX = "/studio/"  # the web console's static files; its calls carry the key
 ADMIN_PREFIX = "/admin/"  # admin routes check the admin key themselves
 TRACKING_PREFIX = "/track/"  # ad players call VAST beacons without any key
 PREVIEW_PREFIX = "/voice-previews/"  # players fetch previews by a token in the path
@@ -21,7 +22,9 @@ def require_org_key(app: APIGatewayHttpResolver, next_middleware: NextMiddleware
     path = app.current_event.path
     if (
         path in PUBLIC_PATHS
-        or path.startswith((ADMIN_PREFIX, TRACKING_PREFIX, PREVIEW_PREFIX, DOCS_PREFIX))
+        or path.startswith(
+            (ADMIN_PREFIX, TRACKING_PREFIX, PREVIEW_PREFIX, DOCS_PREFIX, STUDIO_PREFIX)
+        )
         or app.current_event.http_method == "OPTIONS"
     ):
         return next_middleware(app)

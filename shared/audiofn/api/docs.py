@@ -73,10 +73,10 @@ PROTOCOLS: tuple[tuple[str, str, str, str], ...] = (
     ),
 )
 KEY_HELP = (
-    "Every route except this index, /docs, /openapi.json, /health and the VAST beacons needs "
-    "an organisation key, sent as the header x-api-key: <key>, or as Authorization: Bearer "
-    "<key> or Authorization: Token <key>. Locally make run prints one; more come from "
-    "POST /admin/orgs (with the admin key) and POST /keys."
+    "Every route except this index, /docs, /studio/, /openapi.json, /health and the VAST "
+    "beacons needs an organisation key, sent as the header x-api-key: <key>, or as "
+    "Authorization: Bearer <key> or Authorization: Token <key>. Locally make run prints one; "
+    "more come from POST /admin/orgs (with the admin key) and POST /keys."
 )
 
 
@@ -85,6 +85,7 @@ def index() -> dict[str, Any]:
         "service": "audiofn",
         "version": __version__,
         "docs": "/docs",
+        "studio": "/studio/",
         "openapi": "/openapi.json",
         "health": "/health",
         "authentication": KEY_HELP,
@@ -107,7 +108,9 @@ def index_page() -> str:
 td{{padding:.3rem .6rem;vertical-align:top;border-top:1px solid #ddd}}</style></head>
 <body><h1>audiofn {html.escape(__version__)}</h1>
 <p>Text in, finished audio out: scripts, speech, mastering, transcription.</p>
-<ul><li><a href="docs">API documentation</a> (try every route with your key)</li>
+<ul><li><a href="studio/">Studio</a> (audition voices, write, render and hear scripts
+in the browser with your key)</li>
+<li><a href="docs">API documentation</a> (try every route with your key)</li>
 <li><a href="openapi.json">OpenAPI document</a></li>
 <li><a href="health">Health</a></li></ul>
 <p>{html.escape(KEY_HELP)}</p>
