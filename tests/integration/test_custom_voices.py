@@ -5,6 +5,7 @@ from a blend, and the pitch-shift fallback, through the API and voice-sample han
 from __future__ import annotations
 
 import base64
+import os
 from types import SimpleNamespace
 from typing import Any
 
@@ -274,7 +275,7 @@ def test_progress_shows_while_processing_and_not_after(api, lambda_context, org)
         [],
     )
     assert status == 200, body
-    table = VoicesTable("audiofn-test-table")
+    table = VoicesTable(os.environ["AUDIOFN_TABLE"])
     table.set_progress(org.org_id, body["uuid"], 40)
     _, voice = call_api(api, lambda_context, "GET", f"{V}/voices/{body['id']}/status", org.api_key)
     assert voice["progress"] == 40 and voice["name"] == "P"

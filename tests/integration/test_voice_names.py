@@ -121,8 +121,8 @@ def test_api_audio_speech_speaks_a_blend_into_its_file(
         api, lambda_context, "GET", "/speech", org.api_key, query={"scriptId": script["scriptId"]}
     )
     assert status == 200, urls
-    key = urls["default"].split("audiofn-test-media/", 1)[1].split("?", 1)[0]
-    data = boto3.client("s3").get_object(Bucket="audiofn-test-media", Key=key)["Body"].read()
+    key = urls["default"].split(f"{aws.bucket}/", 1)[1].split("?", 1)[0]
+    data = boto3.client("s3").get_object(Bucket=aws.bucket, Key=key)["Body"].read()
     samples, rate = sf.read(io.BytesIO(data), dtype="float32")
     assert 3 < len(samples) / rate < 10
     # Between the parts: af_nova 154 Hz, am_onyx 85 Hz
