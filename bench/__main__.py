@@ -10,6 +10,7 @@ realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
 tts-job-submit  taking jobs on a loaded machine: first and typical latency, consecutive ids
 batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
+footprint  the local runtime: memory at start, after storing 1 GB and after a burst; CPU at rest
 """
 
 from __future__ import annotations
@@ -166,6 +167,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "tts-jobs": _section("bench.tts_jobs"),
     "tts-job-submit": _section("bench.tts_job_submit"),
     "batch": _section("bench.batch"),
+    "footprint": _section("bench.local_footprint"),
 }
 
 

@@ -46,6 +46,7 @@ from audiofn_local.keys import LocalKeys, resolve_keys, run_bootstrap
 from audiofn_local.limits import RequestLimits
 from audiofn_local.logs import runtime_logger
 from audiofn_local.moto_state import RestoreSummary
+from audiofn_local.process_memory import return_large_blocks_to_the_system
 from audiofn_local.resources import LocalResources, build_resolver, function_name
 from audiofn_local.routes import RouteTable
 from audiofn_local.settings import RuntimeSettings
@@ -114,6 +115,7 @@ class LocalRuntime:
             self.stop()
 
     def start(self) -> None:
+        return_large_blocks_to_the_system()
         self.template = template = load_template(self.settings.template_path)
         self._socket = _bind(LOOPBACK, self.settings.port)
         self.aws.start()
