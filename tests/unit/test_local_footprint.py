@@ -16,6 +16,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from audiofn_local.aws_server import LocalAws
+from audiofn_local.folder_mirror import OUTBOX_IDLE_SECONDS, FolderMirror
 from audiofn_local.moto_state import StoredBody, s3_backend
 from audiofn_local.resources import LocalQueue
 from audiofn_local.sqs_poller import WAIT_SECONDS, SqsPoller
@@ -99,21 +100,18 @@ def test_a_noncurrent_version_keeps_its_own_body(tmp_path):
         assert old == b"version one"
 
 
-class _CountingSqs:
-    """The server's SQS client, counting ReceiveMessage calls."""
+class _Calls:
+    """Counts a client's calls of one operation (paginated ones too)."""
 
-    def __init__(self, client: Any):
-        self._client = client
-        self.receives = 0
-        self.lock = threading.Lock()
+    def __init__(self, client: Any, operation: str):
+        self.count = 0
+        self._lock = threading.Lock()
+        service = client.meta.service_model.endpoint_prefix
+        client.meta.events.register(f"before-call.{service}.{operation}", self._seen)
 
-    def receive_message(self, **arguments: Any) -> Any:
-        with self.lock:
-            self.receives += 1
-        return self._client.receive_message(**arguments)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
+    def _seen(self, **_: Any) -> None:
+        with self._lock:
+            self.count += 1
 
 
 def test_an_idle_poller_waits_in_one_long_poll_and_still_stops_at_once(tmp_path):
@@ -121,7 +119,7 @@ def test_an_idle_poller_waits_in_one_long_poll_and_still_stops_at_once(tmp_path)
     with local_aws(tmp_path / "data") as aws:
         sqs = aws.client("sqs")
         url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        counting = _CountingSqs(sqs)
+        receives = _Calls(sqs, "ReceiveMessage")
         handled: list[list[str]] = []
         delivered = threading.Event()
 
@@ -134,7 +132,7 @@ def test_an_idle_poller_waits_in_one_long_poll_and_still_stops_at_once(tmp_path)
             function,  # type: ignore[arg-type]
             SqsEvent(name="Work", queue_id="WorkQueue", batch_size=1),
             queue=LocalQueue(name="work", url=url, arn="arn:aws:sqs:us-east-1:1:work"),
-            client_factory=lambda: counting,
+            client_factory=lambda: sqs,
             region="us-east-1",
             threads=2,
         )
@@ -146,8 +144,38 @@ def test_an_idle_poller_waits_in_one_long_poll_and_still_stops_at_once(tmp_path)
             assert handled == [["hello"]]
             threading.Event().wait(2.0)  # idle: each thread is in one long poll
             # two threads: their first polls, the one that delivered, and its next poll
-            assert counting.receives <= 4
+            assert receives.count <= 4
             assert poller.idle
         finally:
             poller.request_stop()
             assert poller.join(timeout=5)  # no batch in hand: the polls need not end
+
+
+def test_an_idle_folder_mirror_lists_the_outbox_less_and_less_often(tmp_path):
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="inbox")
+        listings = _Calls(s3, "ListObjectsV2")
+        mirror = FolderMirror(
+            inbox_dir=tmp_path / "inbox",
+            outbox_dir=tmp_path / "outbox",
+            bucket="inbox",
+            org_id="org1",
+            state_path=tmp_path / "mirror.json",
+            s3_factory=lambda: s3,
+        )
+        mirror.start()
+        try:
+            threading.Event().wait(4.5)
+            # listed at 1 s, then 2 s later, then 4 s later: not once a second
+            assert 1 <= listings.count <= 3
+            # a new output is still fetched, within the longest interval
+            s3.put_object(Bucket="inbox", Key="orgs/org1/outbox/show/status.json", Body=b"{}")
+            target = tmp_path / "outbox" / "show" / "status.json"
+            deadline = OUTBOX_IDLE_SECONDS + 5
+            while not target.exists() and deadline > 0:
+                threading.Event().wait(0.5)
+                deadline -= 0.5
+            assert target.read_bytes() == b"{}"
+        finally:
+            mirror.stop()
