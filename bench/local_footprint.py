@@ -7,13 +7,14 @@
   gateway, and the HTTP worker processes) once it is ready and its start-up work is over;
 - CPU seconds of all its processes over 30 s with no requests (at rest);
 - the main process's memory after storing about 1 GB of audio-sized objects in S3 and
-  reading them back, after each of three rounds of four concurrent `POST /speech` requests,
+  reading them back, after each of five rounds of four concurrent `POST /speech` requests,
   and after a rest;
 - CPU at rest again at the end.
 
 Knobs (environment):
   BENCH_FOOTPRINT_STORE_MB   how much to store (1024), in objects of BENCH_FOOTPRINT_OBJECT_MB (4)
   BENCH_FOOTPRINT_REST_S     how long each at-rest measure lasts (30)
+  BENCH_FOOTPRINT_ROUNDS     rounds of four concurrent requests (5)
 """
 
 from __future__ import annotations
@@ -115,15 +116,17 @@ def concurrent_speech(runtime: RunningRuntime, round_: int) -> list[int]:
                 statuses.append(script.status_code)
                 return
             script_id = script.json()["scriptId"]
-            for _ in range(20):  # the organisation's running-jobs quota answers 429 meanwhile
+            deadline = time.monotonic() + 120  # the running-jobs quota answers 429 meanwhile
+            while True:
                 response = client.post("/speech", json={"scriptId": script_id, "voice": "joe"})
-                if response.status_code != 429:
+                left = deadline - time.monotonic()
+                if response.status_code != 429 or left <= 0:
                     break
-                time.sleep(float(response.headers.get("Retry-After") or 1))
+                time.sleep(min(left, float(response.headers.get("Retry-After") or 1)))
             statuses.append(response.status_code)
 
     texts = [f"{text} This is round {round_}." for text in TEXTS]
-    threads = [threading.Thread(target=one, args=(text,)) for text in texts]
+    threads = [threading.Thread(target=one, args=(text,), daemon=True) for text in texts]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -135,13 +138,17 @@ def main() -> None:
     total_mb = int(os.environ.get("BENCH_FOOTPRINT_STORE_MB") or 1024)
     object_mb = int(os.environ.get("BENCH_FOOTPRINT_OBJECT_MB") or 4)
     rest = float(os.environ.get("BENCH_FOOTPRINT_REST_S") or 30)
+    rounds = int(os.environ.get("BENCH_FOOTPRINT_ROUNDS") or 5)
     data_dir = ROOT / "bench" / "out" / "footprint-data"
     shutil.rmtree(data_dir, ignore_errors=True)
 
     def line(label: str, runtime: RunningRuntime, start_mb: float, extra: str = "") -> None:
         main_mb, workers_mb = memory(runtime)
         growth = f" ({main_mb - start_mb:+.0f} MB)" if start_mb else ""
-        print(f"{label:<34} main {main_mb:5.0f} MB{growth}, workers {workers_mb:5.0f} MB{extra}")
+        print(
+            f"{label:<34} main {main_mb:5.0f} MB{growth}, workers {workers_mb:5.0f} MB{extra}",
+            flush=True,
+        )
 
     def at_rest(runtime: RunningRuntime) -> str:
         cpu = rest_cpu(runtime, rest)
@@ -158,7 +165,7 @@ def main() -> None:
             seconds = time.perf_counter() - started
             label = f"stored {count * object_mb} MB, read back ({seconds:.0f} s)"
             line(label, runtime, start_mb, " (aim: main within +150 MB)")
-            for round_ in (1, 2, 3):
+            for round_ in range(1, rounds + 1):
                 statuses = concurrent_speech(runtime, round_)
                 label = f"4 concurrent POST /speech {sorted(statuses)}"
                 line(label, runtime, start_mb, f" (round {round_})")
