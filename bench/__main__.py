@@ -15,6 +15,7 @@ custom-voices  speaker similarity on a held-out sentence, pitch shift vs style s
            natural-speech references; the search's wall time
 delivery   a 60-second programme rendered once, then one deliverable per delivery spec: CPU
            time each, and what each file measures after decoding
+footprint  the local runtime: memory at start, after storing 1 GB and after a burst; CPU at rest
 """
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "batch": _section("bench.batch"),
     "custom-voices": _section("bench.custom_voices"),
     "delivery": _section("bench.delivery"),
+    "footprint": _section("bench.local_footprint"),
 }
 
 

@@ -89,7 +89,7 @@ class LocalAws:
         )
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.1,), name="moto-server", daemon=True
+            target=server.serve_forever, args=(0.5,), name="moto-server", daemon=True
         )
         self._thread.start()
         self.port = int(server.server_address[1])

@@ -27,6 +27,11 @@ What is kept, and what is not:
 - DynamoDB: every table with its keys, indexes, billing mode, streams setting, TTL and
   tags; every item.
 
+Object bodies live in the state file, not in this process: once an object is saved (or
+restored), `StoredBody` takes the place of the body moto keeps in memory, and reads it from
+the state file when a request asks for it. So storing a gigabyte of masters leaves the
+server's memory where it was (before, every body stayed in memory as long as the object did).
+
 `MotoState` keeps an index of what was saved (the moto object of each saved S3 object, the
 receive count of each saved message, each container's saved settings), so that after a
 request only what changed is written: `durable_moto` calls its `sync_*`/`save_*` methods.
@@ -35,7 +40,9 @@ request only what changed is written: `durable_moto` calls its `sync_*`/`save_*`
 from __future__ import annotations
 
 import base64
+import io
 import json
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -54,7 +61,7 @@ from moto.sqs.models import Message
 
 from audiofn_local.logs import runtime_logger
 from audiofn_local.naming import ACCOUNT_ID, PARTITION
-from audiofn_local.state_store import StateStore
+from audiofn_local.state_store import EntryReader, StateStore
 
 LOG = runtime_logger(__name__)
 S3, SQS, DYNAMODB = "s3", "sqs", "dynamodb"
@@ -195,6 +202,84 @@ def restore_object(backend: Any, bucket_name: str, name: str, record: dict[str, 
             key.arn, [{"Key": k, "Value": v} for k, v in record["tags"].items()]
         )
     return key
+
+
+class StoredBody:
+    """An S3 object's body, read from the state file whenever moto asks for it.
+
+    It stands in for `FakeKey._value_buffer` (a `SpooledTemporaryFile` that moto fills at
+    the PUT) and offers what moto uses of it: seek, read, truncate, write, close. The row
+    must hold this version (`etag`): a noncurrent version is given its body back in memory
+    before its row changes (`load_body_into_memory`). A write (moto setting a new value)
+    turns it into an in-memory buffer again.
+    """
+
+    def __init__(self, reader: EntryReader, bucket: str, name: str, etag: str):
+        self._reader = reader
+        self.bucket = bucket
+        self.name = name
+        self.etag = etag
+        self._position = 0
+        self._memory: io.BytesIO | None = None
+        self.closed = False
+
+    def body(self) -> bytes:
+        record = self._reader.entry(S3, self.bucket, self.name)
+        if record is None or record.get("etag") != self.etag:
+            raise ValueError(f"s3://{self.bucket}/{self.name}: this version is no longer stored")
+        return bytes(record["body"])
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if self._memory is not None:
+            return self._memory.seek(offset, whence)
+        if whence != io.SEEK_SET:
+            raise io.UnsupportedOperation("a stored body seeks from its start only")
+        self._position = offset
+        return offset
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self._memory is not None:
+            return self._memory.read(size)
+        body = self.body()
+        end = len(body) if size is None or size < 0 else self._position + size
+        chunk = body[self._position : end]
+        self._position += len(chunk)
+        return chunk
+
+    def truncate(self, size: int | None = None) -> int:
+        if self._memory is None:
+            keep = self._position if size is None else size
+            self._memory = io.BytesIO(self.body()[:keep] if keep else b"")
+            self._memory.seek(self._position)
+        return self._memory.truncate(size)
+
+    def write(self, data: bytes) -> int:
+        if self._memory is None:
+            self._memory = io.BytesIO(self.body())
+            self._memory.seek(self._position)
+        return self._memory.write(data)
+
+    def close(self) -> None:
+        self.closed = True
+        self._memory = None
+
+
+def keep_body_in_store(key: Any, body: StoredBody) -> None:
+    """Let `key` read its body from the state file, and free the copy moto kept."""
+    with key.lock:
+        previous, key._value_buffer = key._value_buffer, body
+    previous.close()
+
+
+def load_body_into_memory(key: Any) -> None:
+    """Give a version whose row is about to change (or go) its body back in memory."""
+    with key.lock:
+        stored = key._value_buffer
+        if not isinstance(stored, StoredBody) or stored.closed:
+            return
+        buffer = tempfile.SpooledTemporaryFile(key._max_buffer_size)  # noqa: SIM115 (moto's)
+        buffer.write(stored.body())
+        key._value_buffer = buffer
 
 
 # ---------------------------------------------------------------------- SQS messages
@@ -564,6 +649,8 @@ class MotoState:
         self._messages: dict[str, dict[str, int]] = defaultdict(dict)  # queue -> id -> count
         self._specs: dict[tuple[str, str], Any] = {}  # (service, container) -> settings
         self._undo: list[tuple[dict[Any, Any], Any, Any]] = []
+        self._bodies: list[tuple[Any, StoredBody]] = []  # to read from the file once committed
+        self._reader = EntryReader(store.path)
         self._depth = 0
 
     @property
@@ -587,10 +674,28 @@ class MotoState:
                     else:
                         mapping[key] = old
             raise
+        else:
+            if outermost:
+                for key, body in self._bodies:
+                    keep_body_in_store(key, body)
         finally:
             self._depth -= 1
             if outermost:
                 self._undo.clear()
+                self._bodies.clear()
+
+    def _save_object_row(self, bucket_name: str, name: str, key: Any, old: Any | None) -> None:
+        """Write the object's row; once committed, its body is read from the file."""
+        if old is not None and old is not key:
+            load_body_into_memory(old)  # a noncurrent version moto still holds (versioning)
+        record = object_record(s3_backend(), key)
+        self.store.put_entry(S3, bucket_name, name, record)
+        self._bodies.append((key, StoredBody(self._reader, bucket_name, name, record["etag"])))
+
+    def _delete_object_row(self, bucket_name: str, name: str, old: Any | None) -> None:
+        if old is not None:
+            load_body_into_memory(old)
+        self.store.delete_entry(S3, bucket_name, name)
 
     def _remember(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
         self._undo.append((mapping, key, mapping.get(key, _ABSENT)))
@@ -605,6 +710,7 @@ class MotoState:
         with self.lock:
             self.paused = True
             self.store.close()
+            self._reader.close()
 
     # ------------------------------------------------------------------ restore
 
@@ -655,10 +761,12 @@ class MotoState:
             saved = self._objects[bucket_name]
             for name, record in self.store.entries(S3, bucket_name):
                 try:
-                    saved[name] = restore_object(backend, bucket_name, name, record)
+                    saved[name] = key = restore_object(backend, bucket_name, name, record)
                 except Exception as error:
                     summary.problems.append(f"s3://{bucket_name}/{name}: {error!r}")
                     continue
+                etag = key.etag.strip('"')
+                keep_body_in_store(key, StoredBody(self._reader, bucket_name, name, etag))
                 summary.objects += 1
                 summary.object_bytes += len(record["body"])
 
@@ -739,10 +847,10 @@ class MotoState:
         with self.transaction():
             for name, key in current.items():
                 if saved.get(name) is not key:
-                    self.store.put_entry(S3, bucket_name, name, object_record(backend, key))
+                    self._save_object_row(bucket_name, name, key, saved.get(name))
                     self._remember(saved, name, key)
             for name in [name for name in saved if name not in current]:
-                self.store.delete_entry(S3, bucket_name, name)
+                self._delete_object_row(bucket_name, name, saved.get(name))
                 self._forget(saved, name)
 
     def save_object(self, bucket_name: str, name: str, expect_new: bool = False) -> None:
@@ -767,10 +875,10 @@ class MotoState:
         with self.transaction():
             if key is None:
                 if name in saved:
-                    self.store.delete_entry(S3, bucket_name, name)
+                    self._delete_object_row(bucket_name, name, saved.get(name))
                     self._forget(saved, name)
             else:
-                self.store.put_entry(S3, bucket_name, name, object_record(backend, key))
+                self._save_object_row(bucket_name, name, key, saved.get(name))
                 self._remember(saved, name, key)
             in_step = dict.__len__(bucket.keys) == len(saved) + self._hidden.get(bucket_name, 0)
             if not in_step or (expect_new and not changed):

@@ -272,6 +272,34 @@ class StateStore:
         return StoreCounts(containers=containers, entries=entries, bytes=size)
 
 
+class EntryReader:
+    """Reads entries on a connection of its own, so a read neither waits for nor holds the
+    writers' lock (only committed rows are seen: SQLite's write-ahead log lets readers in
+    while a write is under way)."""
+
+    def __init__(self, path: Path):
+        self._db: sqlite3.Connection | None = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+
+    def entry(self, service: str, container: str, key: str) -> Any | None:
+        with self._lock:
+            if self._db is None:
+                raise ValueError("the state file is closed")
+            row = self._db.execute(
+                "SELECT value FROM entries WHERE service = ? AND container = ? AND key = ?",
+                (service, container, key),
+            ).fetchone()
+        return None if row is None else decode(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
 def state_files(data_dir: Path) -> list[Path]:
     """The state file and SQLite's companions (write-ahead log, shared memory), if present."""
     base = data_dir / STATE_FILE

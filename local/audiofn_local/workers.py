@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import re
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -40,12 +41,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from audiofn_local.handlers import HandlerLoadError, load_handler, warn_if_over_timeout
 from audiofn_local.lambda_context import new_context
 from audiofn_local.logs import ROOT_LOGGER, configure_worker_logging, runtime_logger
 from audiofn_local.naming import REGION
+from audiofn_local.process_memory import return_large_blocks_to_the_system
 from audiofn_local.template_model import FunctionSpec
 
 LOG = runtime_logger(__name__)
@@ -97,6 +99,7 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
     ("ok", result, seconds) or ("error", traceback, seconds) per event; None asks it to exit.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runtime decides when workers stop
+    return_large_blocks_to_the_system()
     configure_worker_logging(config.log_level)
     _exit_with_parent()
     started = time.perf_counter()
@@ -111,9 +114,9 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
         try:
             request = conn.recv()
         except EOFError:
-            return
+            _exit_at_once()
         if request is None:
-            return
+            _exit_at_once()
         request_id, event = request
         context = new_context(
             config.function_name,
@@ -138,6 +141,15 @@ def worker_main(conn: Connection, config: WorkerConfig) -> None:
             conn.send(reply)  # pickled whole before anything is written
         except Exception as error:
             conn.send(("error", f"the result could not be returned: {error!r}", reply[2]))
+
+
+def _exit_at_once() -> NoReturn:
+    """End an idle worker without tearing its interpreter down: unloading the model runtimes
+    of a dozen workers took seconds of a stop, and an idle worker has nothing to finish."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _exit_with_parent() -> None:

@@ -1,0 +1,181 @@
+"""The local runtime stays small: object bodies live in the state file, idle pollers wait.
+
+The figures (memory after storing a gigabyte, CPU at rest) are measured by
+`make bench SECTIONS=footprint`; these tests check the mechanisms behind them.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from audiofn_local.aws_server import LocalAws
+from audiofn_local.folder_mirror import OUTBOX_IDLE_SECONDS, FolderMirror
+from audiofn_local.moto_state import StoredBody, s3_backend
+from audiofn_local.resources import LocalQueue
+from audiofn_local.sqs_poller import WAIT_SECONDS, SqsPoller
+from audiofn_local.template_model import SqsEvent
+
+
+@contextmanager
+def local_aws(data_dir: Path) -> Iterator[LocalAws]:
+    aws = LocalAws(data_dir=data_dir)
+    aws.start()
+    try:
+        yield aws
+    finally:
+        aws.stop()
+
+
+def _body(index: int, size: int) -> bytes:
+    return index.to_bytes(4, "big") * (size // 4)
+
+
+def test_stored_bodies_do_not_stay_in_the_server_process(tmp_path):
+    size, count = 4 * 1024 * 1024, 6
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="masters")
+        s3.put_object(Bucket="masters", Key="warm-up", Body=b"x" * 1000)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            for index in range(count):
+                s3.put_object(Bucket="masters", Key=f"m/{index}.wav", Body=_body(index, size))
+            gc.collect()
+            after, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        # 24 MB were stored; what the process still holds is bookkeeping.
+        assert after - before < size // 2
+        key = s3_backend().buckets["masters"].keys[f"m/{count - 1}.wav"]
+        assert isinstance(key._value_buffer, StoredBody)
+        for index in range(count):
+            got = s3.get_object(Bucket="masters", Key=f"m/{index}.wav")["Body"].read()
+            assert got == _body(index, size)
+        head = s3.head_object(Bucket="masters", Key="m/0.wav")
+        assert head["ContentLength"] == size
+    # and after a restart they are read from the file as well
+    with local_aws(tmp_path / "data") as aws:
+        key = s3_backend().buckets["masters"].keys["m/3.wav"]
+        assert isinstance(key._value_buffer, StoredBody)
+        got = aws.client("s3").get_object(Bucket="masters", Key="m/3.wav")["Body"].read()
+        assert got == _body(3, size)
+
+
+def test_copies_ranges_and_overwrites_read_the_right_body(tmp_path):
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="media")
+        s3.put_object(Bucket="media", Key="a", Body=b"first body")
+        s3.copy_object(Bucket="media", Key="b", CopySource={"Bucket": "media", "Key": "a"})
+        s3.put_object(Bucket="media", Key="a", Body=b"second body")
+        assert s3.get_object(Bucket="media", Key="a")["Body"].read() == b"second body"
+        assert s3.get_object(Bucket="media", Key="b")["Body"].read() == b"first body"
+        ranged = s3.get_object(Bucket="media", Key="a", Range="bytes=0-5")["Body"].read()
+        assert ranged == b"second"
+        s3.delete_object(Bucket="media", Key="b")
+        assert s3.list_objects_v2(Bucket="media")["KeyCount"] == 1
+
+
+def test_a_noncurrent_version_keeps_its_own_body(tmp_path):
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="versioned")
+        s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
+        first = s3.put_object(Bucket="versioned", Key="k", Body=b"version one")["VersionId"]
+        s3.put_object(Bucket="versioned", Key="k", Body=b"version two")
+        old = s3.get_object(Bucket="versioned", Key="k", VersionId=first)["Body"].read()
+        assert old == b"version one"
+        assert s3.get_object(Bucket="versioned", Key="k")["Body"].read() == b"version two"
+        s3.delete_object(Bucket="versioned", Key="k")  # a delete marker: both stay versions
+        old = s3.get_object(Bucket="versioned", Key="k", VersionId=first)["Body"].read()
+        assert old == b"version one"
+
+
+class _Calls:
+    """Counts a client's calls of one operation (paginated ones too)."""
+
+    def __init__(self, client: Any, operation: str):
+        self.count = 0
+        self._lock = threading.Lock()
+        service = client.meta.service_model.endpoint_prefix
+        client.meta.events.register(f"before-call.{service}.{operation}", self._seen)
+
+    def _seen(self, **_: Any) -> None:
+        with self._lock:
+            self.count += 1
+
+
+def test_an_idle_poller_waits_in_one_long_poll_and_still_stops_at_once(tmp_path):
+    assert WAIT_SECONDS == 20  # the longest SQS allows
+    with local_aws(tmp_path / "data") as aws:
+        sqs = aws.client("sqs")
+        url = sqs.create_queue(QueueName="work")["QueueUrl"]
+        receives = _Calls(sqs, "ReceiveMessage")
+        handled: list[list[str]] = []
+        delivered = threading.Event()
+
+        def invoke(event: dict[str, Any]) -> None:
+            handled.append([record["body"] for record in event["Records"]])
+            delivered.set()
+
+        function = SimpleNamespace(spec=SimpleNamespace(logical_id="Worker"), invoke=invoke)
+        poller = SqsPoller(
+            function,  # type: ignore[arg-type]
+            SqsEvent(name="Work", queue_id="WorkQueue", batch_size=1),
+            queue=LocalQueue(name="work", url=url, arn="arn:aws:sqs:us-east-1:1:work"),
+            client_factory=lambda: sqs,
+            region="us-east-1",
+            threads=2,
+        )
+        poller.start()
+        try:
+            # A message wakes a waiting poll: delivered well inside one poll's length.
+            sqs.send_message(QueueUrl=url, MessageBody="hello")
+            assert delivered.wait(WAIT_SECONDS / 2)
+            assert handled == [["hello"]]
+            threading.Event().wait(2.0)  # idle: each thread is in one long poll
+            # two threads: their first polls, the one that delivered, and its next poll
+            assert receives.count <= 4
+            assert poller.idle
+        finally:
+            poller.request_stop()
+            assert poller.join(timeout=5)  # no batch in hand: the polls need not end
+
+
+def test_an_idle_folder_mirror_lists_the_outbox_less_and_less_often(tmp_path):
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="inbox")
+        listings = _Calls(s3, "ListObjectsV2")
+        mirror = FolderMirror(
+            inbox_dir=tmp_path / "inbox",
+            outbox_dir=tmp_path / "outbox",
+            bucket="inbox",
+            org_id="org1",
+            state_path=tmp_path / "mirror.json",
+            s3_factory=lambda: s3,
+        )
+        mirror.start()
+        try:
+            threading.Event().wait(4.5)
+            # listed at 1 s, then 2 s later, then 4 s later: not once a second
+            assert 1 <= listings.count <= 3
+            # a new output is still fetched, within the longest interval
+            s3.put_object(Bucket="inbox", Key="orgs/org1/outbox/show/status.json", Body=b"{}")
+            target = tmp_path / "outbox" / "show" / "status.json"
+            deadline = OUTBOX_IDLE_SECONDS + 5
+            while not target.exists() and deadline > 0:
+                threading.Event().wait(0.5)
+                deadline -= 0.5
+            assert target.read_bytes() == b"{}"
+        finally:
+            mirror.stop()
