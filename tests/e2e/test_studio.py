@@ -290,7 +290,7 @@ def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, brows
 
     # And the second listener has their own master and captions
     page.select_option("#result-listener", "1")
-    page.locator("#waveform[data-drawn=true]").wait_for()
+    page.locator("#waveform[data-drawn=true]").wait_for(timeout=60_000)
     player.evaluate("a => { a.currentTime = 0; return a.play(); }")
     page.get_by_test_id("captions").filter(has_text="Grace").wait_for(timeout=30_000)
 
@@ -300,7 +300,7 @@ def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, brows
     assert masters.count() >= 2
     masters.filter(has_text="name=Ada").first.get_by_role("button").click()
     page.wait_for_function("() => document.getElementById('result-listener').options.length === 1")
-    page.locator("#waveform[data-drawn=true]").wait_for()
+    page.locator("#waveform[data-drawn=true]").wait_for(timeout=60_000)
 
     # And the usage chart draws from the analytics
     page.click("#tab-usage")

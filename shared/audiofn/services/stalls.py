@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-VOICE_PROFILE_SECONDS = 2 * 3600
-"""Voice-sample queue: 1800 s x 3 receives = 1.5 h."""
+VOICE_PROFILE_SECONDS = 5 * 3600
+"""Voice-sample queue: 5400 s x 3 receives = 4.5 h (a style search may run 15 minutes)."""
 MEDIA_CHECK_SECONDS = 2 * 3600
 """Media-upload queue: 1800 s x 3 receives = 1.5 h, counted from the upload URL's expiry."""
 JOB_SECONDS = 3 * 3600 + 1800
