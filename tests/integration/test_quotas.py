@@ -255,3 +255,26 @@ def test_a_batch_is_charged_for_what_it_will_synthesise(api, lambda_context, org
     small = {**body, "audience": audience[:5]}
     assert call_api(api, lambda_context, "POST", "/batch", org.api_key, small)[0] == 202
     assert call_api(api, lambda_context, "POST", "/batch", other.api_key, body)[0] == 202
+
+
+def test_a_request_racing_another_into_a_new_window_is_counted_not_refused(aws, org, monkeypatch):
+    """Two functions find the window over at once: one starts the new window, and the other,
+    whose reset then fails, counts against it instead of answering a spurious 429."""
+    from audiofn.storage.quotas_table import QuotasTable
+
+    quotas = QuotasTable(os.environ["AUDIOFN_TABLE"])
+    assert quotas.take(org.org_id, "REQUESTS", "000000000001", 1, 5)
+    rival = QuotasTable(os.environ["AUDIOFN_TABLE"])
+    real_start = QuotasTable._start
+
+    def start_after_the_rival(self, org_id, counter, period, amount):
+        monkeypatch.setattr(QuotasTable, "_start", real_start)  # the rival goes straight through
+        assert rival.take(org_id, counter, period, amount, 5)
+        return real_start(self, org_id, counter, period, amount)
+
+    monkeypatch.setattr(QuotasTable, "_start", start_after_the_rival)
+    assert quotas.take(org.org_id, "REQUESTS", "000000000002", 1, 5)
+    assert quotas.used(org.org_id, "REQUESTS", "000000000002") == 2
+    # The window still refuses past its room
+    assert quotas.take(org.org_id, "REQUESTS", "000000000002", 3, 5)
+    assert not quotas.take(org.org_id, "REQUESTS", "000000000002", 1, 5)

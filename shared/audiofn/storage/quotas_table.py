@@ -45,14 +45,22 @@ class QuotasTable:
     def take(self, org_id: str, counter: str, period: str, amount: int, most: int) -> bool:
         """Add ``amount`` to the counter of ``period`` (a window or a day) unless that would
         pass ``most``; a later period starts the counter afresh. False when refused."""
-        key = {"pk": _pk(org_id), "sk": counter}
-        names = {"#p": "period", "#n": "used"}
+        if amount > most:
+            return False
+        if self._add(org_id, counter, period, amount, most) or self._start(
+            org_id, counter, period, amount
+        ):
+            return True
+        # A concurrent request started this period between the two updates: count against it.
+        return self._add(org_id, counter, period, amount, most)
+
+    def _add(self, org_id: str, counter: str, period: str, amount: int, most: int) -> bool:
         try:
             self._table.update_item(
-                Key=key,
+                Key={"pk": _pk(org_id), "sk": counter},
                 UpdateExpression="SET #n = #n + :amount",
                 ConditionExpression="#p = :period AND #n <= :room",
-                ExpressionAttributeNames=names,
+                ExpressionAttributeNames={"#p": "period", "#n": "used"},
                 ExpressionAttributeValues={
                     ":amount": amount,
                     ":period": period,
@@ -63,21 +71,23 @@ class QuotasTable:
         except Exception as error:
             if not _refused(error):
                 raise
-        if amount > most:
             return False
-        try:  # a new period (or the first ever): start counting again
+
+    def _start(self, org_id: str, counter: str, period: str, amount: int) -> bool:
+        """Start counting a new period (or the first ever) at ``amount``."""
+        try:
             self._table.update_item(
-                Key=key,
+                Key={"pk": _pk(org_id), "sk": counter},
                 UpdateExpression="SET #p = :period, #n = :amount",
                 ConditionExpression="attribute_not_exists(#p) OR #p < :period",
-                ExpressionAttributeNames=names,
+                ExpressionAttributeNames={"#p": "period", "#n": "used"},
                 ExpressionAttributeValues={":amount": amount, ":period": period},
             )
             return True
         except Exception as error:
             if not _refused(error):
                 raise
-        return False
+            return False
 
     def used(self, org_id: str, counter: str, period: str) -> int:
         item = self._table.get_item(Key={"pk": _pk(org_id), "sk": counter}).get("Item") or {}
