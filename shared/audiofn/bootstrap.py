@@ -26,6 +26,7 @@ def ensure_bootstrap(admin_key: str, api_key: str, *, table_name: str | None = N
 
 
 def _render_library() -> None:
+    _yield_the_cpu()
     try:
         rendered = ensure_sound_library()
     except Exception:  # a failed render is retried by mastering on first use
@@ -33,6 +34,18 @@ def _render_library() -> None:
         return
     if rendered:
         logger.info("sound library rendered", extra={"templates": rendered})
+
+
+def _yield_the_cpu() -> None:
+    """Run the calling thread at the lowest priority: rendering the library takes seconds of
+    CPU on a first start, which requests being answered meanwhile should not wait for."""
+    import contextlib
+    import os
+
+    # Linux schedules threads as tasks, so only this thread is made nicer; elsewhere (or
+    # where it is not permitted) the library renders at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def ensure_sound_library() -> list[str]:
