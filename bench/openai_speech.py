@@ -6,6 +6,9 @@ Prints, in one run of the local runtime:
   so the text goes as consecutive requests cut at sentence ends, as an OpenAI client must send
   it: the first byte is the first request's, the last byte the last request's;
   streaming the 120-word paragraph: time to the first byte (does it depend on length?);
+  streaming a 16-word sentence: time to the first audio sample (pcm) against raw Piper's
+  first chunk of the same sentence (its whole synthesis: Piper's chunks are sentences), and
+  their ratio (aim: at most 0.6);
   the 120-word paragraph read whole (`client.audio.speech.create`) against raw engine
   synthesis of the same text in the same process run, and their ratio.
 """
@@ -24,6 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().strip()
 # 1,000 words: the paragraph over and over, cut at 1,000 words (a sentence end added).
 LONG_TEXT = " ".join((" ".join([PARAGRAPH] * 9)).split()[:1000]).rstrip(".,;") + "."
+SENTENCE = (
+    "The city council approved the new riverside park on Tuesday "
+    "and construction will begin next spring."
+)  # 16 words, no comma: the first piece is cut at a phrase
 RUNS = 3
 VOICE = "joe"  # the default voice: the raw synthesis below is the same engine's
 
@@ -40,6 +47,25 @@ def raw_synthesis_seconds() -> float:
     for _ in range(RUNS):
         start = time.perf_counter()
         synthesize(PARAGRAPH, voice, 1.0, settings)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def raw_first_chunk_seconds(text: str) -> float:
+    """Median of RUNS: raw Piper's first audio chunk of the text, model loaded."""
+    from audiofn.tts.catalogue import DEFAULT_VOICE_ID, resolve_voice
+    from audiofn.tts.piper_engine import PiperEngine
+    from audiofn.tts.registry import EngineSettings, get_engine
+
+    voice = resolve_voice(DEFAULT_VOICE_ID, polly_enabled=False, upstream_enabled=False)
+    engine = get_engine("piper", EngineSettings())
+    assert isinstance(engine, PiperEngine)
+    model = engine.model(voice)
+    next(iter(model.synthesize("Warm up.")))
+    timings = []
+    for _ in range(RUNS * 2):
+        start = time.perf_counter()
+        next(iter(model.synthesize(text)))
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)
 
@@ -98,8 +124,12 @@ def main() -> None:
         )
         long_first, long_last, long_bytes = stream_timings(client, LONG_TEXT, "mp3")
         pcm_first, _, _ = stream_timings(client, LONG_TEXT, "pcm")
+        sentence_first = statistics.median(
+            stream_timings(client, SENTENCE, "pcm")[0] for _ in range(RUNS * 2)
+        )
         buffered = buffered_seconds(client)
     raw = raw_synthesis_seconds()
+    raw_chunk = raw_first_chunk_seconds(SENTENCE)
     words = len(LONG_TEXT.split())
     requests = len(request_texts(LONG_TEXT))
     print(f"streaming {words} words (mp3, openai client, HTTP, {requests} requests):")
@@ -107,6 +137,11 @@ def main() -> None:
     print(f"  first byte as pcm (first audio sample): {pcm_first:6.3f} s")
     print(
         f"streaming {len(PARAGRAPH.split())} words (mp3): first byte {short_first:6.3f} s (median)"
+    )
+    print(
+        f"streaming a {len(SENTENCE.split())}-word sentence (pcm): first audio "
+        f"{sentence_first:6.3f} s, raw Piper's first chunk {raw_chunk:6.3f} s, ratio "
+        f"{sentence_first / raw_chunk:.2f} (aim 0.6)"
     )
     print(f"{len(PARAGRAPH.split())}-word paragraph read whole (wav):")
     print(

@@ -15,6 +15,7 @@ from audiofn.openai_speech.encoders import stream_encoder
 from audiofn.openai_speech.request import parse_speech_request
 from audiofn.openai_speech.sentences import (
     CLAUSE_PAUSE_MS,
+    PHRASE_PAUSE_MS,
     PARAGRAPH_PAUSE_MS,
     SENTENCE_PAUSE_MS,
     split_pieces,
@@ -145,8 +146,12 @@ def test_text_is_cut_at_sentence_ends_with_pauses():
 
 
 def test_abbreviations_and_initials_do_not_end_sentences():
-    pieces = split_pieces("Dr. Smith met J. Doe at 5 p.m. today. Then they left.")
-    assert [p.text for p in pieces] == ["Dr. Smith met J. Doe at 5 p.m. today.", "Then they left."]
+    pieces = split_pieces("Hi. Dr. Smith met J. Doe at 5 p.m. today. Then they left.")
+    assert [p.text for p in pieces] == [
+        "Hi.",
+        "Dr. Smith met J. Doe at 5 p.m. today.",
+        "Then they left.",
+    ]
 
 
 def test_a_long_first_sentence_gives_up_its_first_clause():
@@ -161,6 +166,37 @@ def test_a_long_first_sentence_gives_up_its_first_clause():
     assert pieces[1].text.startswith("everyone on the crowded platform")
     assert pieces[2].text == "Short second."
     assert " ".join(p.text for p in pieces) == text
+
+
+def test_a_long_first_sentence_without_a_comma_gives_up_a_phrase_of_four_to_eight_words():
+    text = (
+        "The city council approved the new riverside park on Tuesday "
+        "and construction will begin next spring. Then the meeting closed."
+    )
+    pieces = split_pieces(text)
+
+    assert [p.text for p in pieces] == [
+        "The city council approved the new riverside park",  # before "on"
+        "on Tuesday and construction will begin next spring.",
+        "Then the meeting closed.",
+    ]
+    assert pieces[0].pause_ms == PHRASE_PAUSE_MS
+    # A clause mark within the first eight words wins over a phrase
+    clause = split_pieces("After the storm, the harbour in the old town reopened for boats today.")
+    assert clause[0].text == "After the storm,"
+    assert clause[0].pause_ms == CLAUSE_PAUSE_MS
+    # With neither, a clause mark just past eight words; else exactly eight words, no pause
+    late = split_pieces("Every morning the small harbour town wakes up slowly, and boats return.")
+    assert late[0].text == "Every morning the small harbour town wakes up slowly,"
+    forced = split_pieces("Every morning the small harbour town wakes up slowly nine ten eleven.")
+    assert forced[0].text == "Every morning the small harbour town wakes up"
+    assert forced[0].pause_ms == 0
+    # A first sentence of eight words or fewer is not cut; later sentences never are
+    assert [p.text for p in split_pieces("Short and sweet. " + text)][:2] == [
+        "Short and sweet.",
+        "The city council approved the new riverside park on Tuesday "
+        "and construction will begin next spring.",
+    ]
 
 
 def test_very_long_sentences_are_cut_below_the_piece_limit():
@@ -275,7 +311,7 @@ def test_a_slower_engine_gets_a_short_first_piece():
         "at seven fifteen and should arrive before noon.",
         "Yes.",
     ]
-    assert pieces[0].pause_ms == 0  # mid-clause: no pause, the sentence goes on
+    assert pieces[0].pause_ms == PHRASE_PAUSE_MS  # before a preposition: only a breath
     clause = split_pieces("Good morning Antonio, here is your briefing for Tuesday.", 5)
     assert clause[0].text == "Good morning Antonio,"  # a clause that ends in time
     assert " ".join(p.text for p in pieces) == text
@@ -289,7 +325,10 @@ def test_kokoro_voices_plan_a_short_first_piece():
     from audiofn.tts.registry import EngineSettings
 
     text = "The package left the warehouse at seven fifteen and should arrive before noon."
-    for voice, first in (("nova", "The package left the"), ("joe", text)):
+    for voice, first in (
+        ("nova", "The package left the"),
+        ("joe", "The package left the warehouse"),
+    ):
         request = SpeechRequest.model_validate({"model": "tts-1", "voice": voice, "input": text})
         plan = plan_speech(request, engine_settings=EngineSettings())
         assert plan.pieces[0].text == first

@@ -1,9 +1,10 @@
 """Cut text into the pieces a stream synthesises one at a time.
 
-Each piece is a sentence (or, for the first one only, its first clause when the sentence is
-long, so the first audio leaves quickly whatever the text's length). Each is spoken as an
-independent utterance and followed by a pause: longer after a paragraph than after a
-sentence, shorter after a clause.
+Each piece is a sentence, except that a long first sentence gives up a short first piece: a
+clause or a phrase of a few words, so the first audio leaves after a few words' synthesis
+whatever the text's length. Later pieces stay sentence-sized for their prosody. Each piece is
+spoken as an independent utterance and followed by a pause: longer after a paragraph than
+after a sentence, shorter after a clause, shortest after a phrase.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from audiofn.text.sentences import CLAUSE_END, split_sentences
+from audiofn.text.sentences import CLAUSE_END, split_sentences, starts_phrase
 
 SENTENCE_PAUSE_MS = 300
 PARAGRAPH_PAUSE_MS = 600
 CLAUSE_PAUSE_MS = 150
-FIRST_PIECE_WORDS = 12  # a longer first sentence is cut at its first clause boundary
+PHRASE_PAUSE_MS = 40  # before a conjunction or preposition: a breath, not a stop
+FIRST_PIECE_WORDS = 8  # a longer first sentence gives up a first piece of 4 to 8 words
 MAX_PIECE_CHARS = 400  # longer sentences are cut at clause boundaries (then spaces)
 
 
@@ -29,9 +31,8 @@ class Piece:
 def split_pieces(text: str, first_piece_words: int = FIRST_PIECE_WORDS) -> list[Piece]:
     """The text as pieces in order; joined with spaces they say the same words.
 
-    A slower engine asks for a shorter first piece (``first_piece_words`` below the default):
-    its first sentence is then cut at a clause boundary within that many words, else after
-    exactly that many words (a small break in the prosody for an early first byte)."""
+    A first sentence longer than ``first_piece_words`` is cut once, within its first
+    ``first_piece_words`` words (half as many at least): a slower engine asks for fewer."""
     pieces: list[Piece] = []
     paragraphs = [p for p in re.split(r"\n\s*\n", text) if p.strip()]
     for paragraph in paragraphs:
@@ -39,31 +40,50 @@ def split_pieces(text: str, first_piece_words: int = FIRST_PIECE_WORDS) -> list[
         for index, sentence in enumerate(sentences):
             last = index == len(sentences) - 1
             pause = PARAGRAPH_PAUSE_MS if last else SENTENCE_PAUSE_MS
-            cuts = _clauses(sentence, first=not pieces, first_words=first_piece_words)
-            for part, clause_pause in cuts:
-                pieces.append(Piece(part, clause_pause if clause_pause is not None else pause))
+            cuts: list[tuple[str, int | None]] = []
+            rest = sentence
+            if not pieces:
+                cuts, rest = _first_piece(sentence, first_piece_words)
+            cuts += _clauses(rest) if rest else []
+            for part, own_pause in cuts:
+                pieces.append(Piece(part, own_pause if own_pause is not None else pause))
     return pieces
 
 
-def _clauses(
-    sentence: str, *, first: bool, first_words: int = FIRST_PIECE_WORDS
-) -> list[tuple[str, int | None]]:
-    """The sentence whole (pause None: the sentence's own), or cut where it must be."""
-    too_long = len(sentence) > MAX_PIECE_CHARS
-    if not too_long and not (first and len(sentence.split()) > first_words):
-        return [(sentence, None)]
-    if first and first_words < FIRST_PIECE_WORDS:
-        return _short_first(sentence, first_words)
-    parts = [p for p in CLAUSE_END.split(sentence) if p.strip()]
-    if first and not too_long:
-        # Only the first clause is cut off (at least three words): the rest stays one piece.
-        for cut in range(1, len(parts)):
-            head = " ".join(parts[:cut])
-            if len(head.split()) >= 3:
-                return [(head, CLAUSE_PAUSE_MS), (" ".join(parts[cut:]), None)]
+def _first_piece(sentence: str, most: int) -> tuple[list[tuple[str, int | None]], str]:
+    """The first piece cut off a long first sentence (with its pause), and the rest.
+
+    Where, in order of preference: after a clause mark within ``most`` words (three at
+    least); before a word a phrase starts with, for a piece of ``most // 2`` to ``most``
+    words; after a clause mark up to two words later; else after exactly ``most`` words (a
+    small break in the prosody, no pause)."""
+    words = sentence.split()
+    if len(words) <= most:
+        return [], sentence
+    fewest = max(2, most // 2)
+
+    def ends_clause(count: int) -> bool:
+        return CLAUSE_END.search(words[count - 1] + " ") is not None
+
+    choices = (
+        ([n for n in range(min(3, fewest), most + 1) if ends_clause(n)], CLAUSE_PAUSE_MS),
+        ([n for n in range(fewest, most + 1) if starts_phrase(words[n])], PHRASE_PAUSE_MS),
+        (
+            [n for n in range(most + 1, most + 3) if n < len(words) and ends_clause(n)],
+            CLAUSE_PAUSE_MS,
+        ),
+        ([most], 0),
+    )
+    count, pause = next((found[0], pause) for found, pause in choices if found)
+    return [(" ".join(words[:count]), pause)], " ".join(words[count:])
+
+
+def _clauses(sentence: str) -> list[tuple[str, int | None]]:
+    """The sentence whole (pause None: the sentence's own), or cut below the piece limit."""
+    if len(sentence) <= MAX_PIECE_CHARS:
         return [(sentence, None)]
     out: list[tuple[str, int | None]] = []
-    for part in parts:
+    for part in (p for p in CLAUSE_END.split(sentence) if p.strip()):
         rest = part
         while len(rest) > MAX_PIECE_CHARS:
             cut = rest.rfind(" ", 0, MAX_PIECE_CHARS)
@@ -75,16 +95,3 @@ def _clauses(
     if out:
         out[-1] = (out[-1][0], None)
     return out
-
-
-def _short_first(sentence: str, words: int) -> list[tuple[str, int | None]]:
-    """A first piece of at most ``words`` words (a clause if one ends in time), then the rest."""
-    parts = [p for p in CLAUSE_END.split(sentence) if p.strip()]
-    head = parts[0] if len(parts) > 1 and 2 <= len(parts[0].split()) <= words else ""
-    if head:
-        rest = sentence[len(head) :].strip()
-        pause = CLAUSE_PAUSE_MS
-    else:
-        tokens = sentence.split()
-        head, rest, pause = " ".join(tokens[:words]), " ".join(tokens[words:]), 0
-    return [(head, pause), *_clauses(rest, first=False)]

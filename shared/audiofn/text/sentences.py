@@ -21,6 +21,22 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 CLAUSE_END = re.compile(r"(?<=[,;:—–،、，；：])\s+")
 """Whitespace after a clause mark: ``CLAUSE_END.split(sentence)`` gives the clauses."""
+_PHRASE_STARTS = {
+    "and", "but", "or", "nor", "so", "yet", "because", "while", "when", "whenever", "where",
+    "which", "who", "whom", "whose", "that", "although", "though", "if", "unless", "since",
+    "until", "as", "after", "before", "once", "than", "whether", "about", "above", "across",
+    "against", "along", "among", "around", "at", "behind", "below", "beneath", "beside",
+    "between", "beyond", "by", "despite", "during", "for", "from", "in", "inside", "into",
+    "near", "of", "off", "on", "onto", "out", "outside", "over", "past", "through",
+    "throughout", "to", "toward", "towards", "under", "underneath", "upon", "with", "within",
+    "without",
+}  # fmt: skip
+
+
+def starts_phrase(word: str) -> bool:
+    """Whether a phrase starts with the (English) word: a conjunction, a relative or a
+    preposition. A cut before one leaves whole phrases on both sides."""
+    return re.sub(r"^\W+", "", word).casefold() in _PHRASE_STARTS
 
 
 def split_sentences(paragraph: str) -> list[str]:
