@@ -129,6 +129,60 @@ def pipeline_seconds() -> tuple[float, float, float]:
         )
 
 
+SECTIONED = [sentence.strip() + "." for sentence in PARAGRAPH.split(".") if sentence.strip()]
+LISTENERS = ["Ada", "Grace", "Alan"]
+
+
+def sectioned_script() -> str:
+    """The paragraph as one section per sentence, each greeting the listener."""
+    return " ".join(
+        f"<<sectionName::part{index}>> {{{{name|friend}}}}, {sentence}"
+        for index, sentence in enumerate(SECTIONED)
+    )
+
+
+def many_sections_seconds() -> tuple[float, float]:
+    """(raw, through the API): every section for every listener, spoken one after another
+    by the engine alone, against one `POST /speech` with the audience (cache misses)."""
+    from audiofn.tts.catalogue import DEFAULT_VOICE_ID, resolve_voice
+    from audiofn.tts.registry import EngineSettings, synthesize
+
+    voice = resolve_voice(DEFAULT_VOICE_ID, polly_enabled=False, upstream_enabled=False)
+    settings = EngineSettings()
+    synthesize("Warm up.", voice, 1.0, settings)
+    start = time.perf_counter()
+    for name in LISTENERS:
+        for sentence in SECTIONED:
+            synthesize(f"{name}, {sentence}", voice, 1.0, settings)
+    raw = time.perf_counter() - start
+
+    from bench.local_footprint import settle
+
+    data_dir = ROOT / "bench" / "out" / "data-sections"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    with (
+        start_runtime(data_dir, cwd=ROOT) as runtime,
+        httpx.Client(
+            base_url=runtime.url, headers={"x-api-key": runtime.api_key}, timeout=300
+        ) as client,
+    ):
+        warm = client.post("/script", json={"scriptText": "Warm up."}).json()
+        client.post("/speech", json={"scriptId": warm["scriptId"], "voice": "joe"})
+        settle(runtime)
+        script = client.post("/script", json={"scriptText": sectioned_script()}).json()
+        audience = [{"name": name} for name in LISTENERS]
+        start = time.perf_counter()
+        response = client.post(
+            "/speech", json={"scriptId": script["scriptId"], "voice": "joe", "audience": audience}
+        )
+        while response.status_code == 202:
+            time.sleep(0.2)
+            response = client.get("/speech", params={"scriptId": script["scriptId"]})
+        if response.status_code != 200:
+            raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
+        return raw, time.perf_counter() - start
+
+
 def mastering_figures() -> None:
     """A 60-second programme: bed, ducking, loudness and MP3 encoding (one core)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -174,6 +228,13 @@ def pipeline_figures() -> None:
         f"ratio {pipeline_cpu / raw_cpu:.2f}"
     )
     print(f"again, from the cache:       {cached:6.2f} s")
+    raw_many, api_many = many_sections_seconds()
+    tasks = len(SECTIONED) * len(LISTENERS)
+    print(
+        f"{len(SECTIONED)} sections x {len(LISTENERS)} listeners ({tasks} speech files): raw "
+        f"{raw_many:.2f} s, through the API {api_many:.2f} s, ratio {api_many / raw_many:.2f} "
+        "(aim 1.10)"
+    )
     print(f"API function cold import:    {cold:6.0f} ms (median of 15 fresh interpreters; aim 300)")
 
 
