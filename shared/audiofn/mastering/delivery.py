@@ -26,8 +26,11 @@ adds a few tenths of a dB to the peaks it was given), each with the limiter lowe
 overshoot."""
 
 
-def encode_on_target(audio: Any, fmt: str, master: Any) -> tuple[bytes, dict[str, float]]:
-    """One end format's bytes, and the loudness and true peak of those bytes as decoded.
+def encode_on_target(
+    audio: Any, fmt: str, master: Any, *, bitrate_kbps: int | None = None
+) -> tuple[bytes, dict[str, float]]:
+    """One end format's bytes, and the loudness and true peak of those bytes as decoded
+    (``bitrate_kbps`` for a format whose name does not say it, such as a VAST rendition).
 
     Lossless files are the master itself (16-bit), so the master's figures are theirs. A lossy
     codec moves the level (LAME at 192 kbps reads 0.27 LU quieter, at 96 kbps 0.44 LU; Vorbis
@@ -39,7 +42,7 @@ def encode_on_target(audio: Any, fmt: str, master: Any) -> tuple[bytes, dict[str
     from audiofn.dsp.measure import integrated_lufs, true_peak_dbfs
 
     base = "mp3" if fmt.startswith("mp3") else fmt
-    bitrate = MP3_TIERS.get(fmt)
+    bitrate = bitrate_kbps or MP3_TIERS.get(fmt)
     if base in LOSSLESS_FORMATS:
         from audiofn.codecs import encode
 
