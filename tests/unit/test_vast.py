@@ -191,3 +191,22 @@ def test_rendition_names_round_trip() -> None:
     for bad in ("mp3", "mp3-k", "-96k", "mp3-96"):
         with pytest.raises(ValueError):
             parse_rendition(bad)
+
+
+def test_an_ads_files_reuse_the_end_formats_and_add_only_what_they_lack() -> None:
+    from audiofn.services.mastering import _vast_files
+
+    # Given a master made as a 96 kbps MP3 and a FLAC
+    planned = _vast_files(["mp3_low", "flac"], "org/script/token/ad")
+
+    # Then the 96 kbps MP3 and the FLAC are those files; the other renditions are added after
+    assert planned["vast_media"] == {
+        "mp3-96k": "org/script/token/ad-low.mp3",
+        "mp3-192k": "org/script/token/ad.mp3-192k.mp3",
+        "m4a-128k": "org/script/token/ad.m4a-128k.m4a",
+    }
+    assert planned["vast_mezzanine"] == "org/script/token/ad.flac"
+    # ... and with the default end format, the 192 kbps MP3 leads and a mezzanine is made
+    default = _vast_files(["mp3"], "p/ad")
+    assert next(iter(default["vast_media"].items())) == ("mp3-192k", "p/ad.mp3")
+    assert default["vast_mezzanine"] == "p/ad.mezzanine.flac"
