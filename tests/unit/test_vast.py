@@ -210,3 +210,27 @@ def test_an_ads_files_reuse_the_end_formats_and_add_only_what_they_lack() -> Non
     default = _vast_files(["mp3"], "p/ad")
     assert next(iter(default["vast_media"].items())) == ("mp3-192k", "p/ad.mp3")
     assert default["vast_mezzanine"] == "p/ad.mezzanine.flac"
+
+
+def test_an_inbox_file_names_its_ad_id_in_front_matter() -> None:
+    from audiofn.errors import InvalidInput
+    from audiofn.inbox_files import read_options, split_front_matter
+
+    # Given front matter with the advertiser's Ad-ID as a JSON object
+    text = (
+        "---\npublic: true\nvast: true\n"
+        'universalAdId: {"idRegistry": "ad-id.org", "value": "ABCD0123456H"}\n---\nBuy now.\n'
+    )
+    values, body = split_front_matter(text)
+    options = read_options(values, "front matter")
+    assert body == "Buy now.\n"
+    assert options.universalAdId is not None
+    assert (options.universalAdId.idRegistry, options.universalAdId.value) == (
+        "ad-id.org",
+        "ABCD0123456H",
+    )
+    # ... and a code that is not an Ad-ID is refused, naming the field
+    values["universalAdId"]["value"] = "abc 123"
+    with pytest.raises(InvalidInput) as refused:
+        read_options(values, "front matter")
+    assert refused.value.field == "universalAdId.value"
