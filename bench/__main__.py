@@ -259,6 +259,7 @@ SECTIONS: dict[str, Callable[[], None]] = {
     "batch": _section("bench.batch"),
     "custom-voices": _section("bench.custom_voices"),
     "delivery": _section("bench.delivery"),
+    "vast": _section("bench.vast"),
     "footprint": _section("bench.local_footprint"),
 }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -267,6 +268,9 @@ def _pyav_encode(audio: Audio, container_format: str, bitrate_kbps: int) -> byte
             stream.bit_rate = bitrate_kbps * 1000
             frame = av.AudioFrame.from_ndarray(planar, format="fltp", layout=layout)
             frame.sample_rate = audio.sample_rate
+            # Timed from zero, the encoder's priming gets a negative time the M4A muxer puts
+            # in an edit list: decoders skip it (untimed, 1,024 samples of it led the signal).
+            frame.pts, frame.time_base = 0, Fraction(1, audio.sample_rate)
             for packet in stream.encode(frame):
                 container.mux(packet)
             for packet in stream.encode(None):
@@ -309,6 +313,26 @@ def encode(audio: Audio, fmt: str, *, bitrate_kbps: int | None = None) -> bytes:
     if audio.channels > 2 and name in {"mp3", "aac", "m4a"}:
         raise UnsupportedFormat(f"{name} encoding supports 1 or 2 channels")
     return _ENCODERS[name](audio, bitrate_kbps)
+
+
+def audio_bitrate_kbps(data: bytes) -> float:
+    """The average bitrate of a file's audio stream: its packets' bits over their duration
+    (tags, credentials and container boxes excluded). FFmpeg's AAC encoder treats its bitrate
+    as a target that the signal moves (asked 128 kbps: 134 to 141 on mastered speech over a
+    bed, 102 on noise with pauses), so
+    what a file declares is measured here, not assumed."""
+    with av.open(io.BytesIO(data), mode="r") as container:
+        if not container.streams.audio:
+            raise UnsupportedFormat("no audio stream in the data")
+        stream = container.streams.audio[0]
+        bits, seconds = 0, 0.0
+        for packet in container.demux(stream):
+            if packet.size and packet.duration and packet.time_base:
+                bits += packet.size * 8
+                seconds += float(packet.duration * packet.time_base)
+    if seconds <= 0:
+        raise UnsupportedFormat("the audio stream has no timed packets")
+    return bits / seconds / 1000.0
 
 
 # --- decoding -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from audiofn.errors import InvalidInput
-from audiofn.models.apiaudio import MAX_AUDIENCE, SPEED_MAX, SPEED_MIN
+from audiofn.models.apiaudio import MAX_AUDIENCE, SPEED_MAX, SPEED_MIN, UniversalAdId
 
 TEXT_EXTENSIONS = (".txt", ".md", ".markdown", ".ssml")
 AUDIENCE_EXTENSIONS = (".csv", ".jsonl")
@@ -120,6 +120,7 @@ class InboxOptions(BaseModel):
     deliverySpecs: list[str] | None = None
     public: bool | None = None
     vast: bool | None = None
+    universalAdId: UniversalAdId | None = None
     captions: bool | None = None
     normalize: bool | None = None
     audience: list[dict[str, Any]] | None = Field(None, max_length=MAX_AUDIENCE)

@@ -15,8 +15,10 @@ import requests
 from lxml import etree
 
 from audiofn.codecs import decode
+from tests.vast_media import check_media, listed_media
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+VAST_XSD = Path(__file__).resolve().parents[3] / "shared" / "vast" / "vast_4.2.xsd"
 
 
 def _sdk(runtime):
@@ -29,11 +31,15 @@ def _sdk(runtime):
 
 def test_public_master_captions_and_vast_download_without_a_key(runtime, transcriber, tmp_path):
     apiaudio = _sdk(runtime)
-    # Given a master published with a VAST file
+    # Given a master published with a VAST file naming the advertiser's Ad-ID
     script = apiaudio.Script.create(scriptText="Public news for everyone.", scriptName="public")
     apiaudio.Speech.create(scriptId=script["scriptId"], voice="joe")
     apiaudio.Mastering.create(
-        scriptId=script["scriptId"], soundTemplate="news", public=True, vast=True
+        scriptId=script["scriptId"],
+        soundTemplate="news",
+        public=True,
+        vast=True,
+        universalAdId={"idRegistry": "ad-id.org", "value": "AFNX0000001H"},
     )
 
     # When the SDK downloads the public copy
@@ -61,6 +67,28 @@ def test_public_master_captions_and_vast_download_without_a_key(runtime, transcr
     media = requests.get(media_url, timeout=30)
     assert media.headers["content-type"] == "audio/mpeg"
     assert decode(media.content).duration == pytest.approx(mastered.duration, abs=0.1)
+
+    # ... every rendition and the mezzanine it lists is served, and is what it says it is
+    schema = etree.XMLSchema(etree.parse(str(VAST_XSD)))
+    assert schema.validate(etree.fromstring(vast.content)), schema.error_log
+    duration, listed = listed_media(vast.content)
+    assert duration == pytest.approx(mastered.duration, abs=0.001)
+    assert [(m.tag, m.type) for m in listed] == [
+        ("MediaFile", "audio/mpeg"),
+        ("MediaFile", "audio/mpeg"),
+        ("MediaFile", "audio/mp4"),
+        ("Mezzanine", "audio/flac"),
+    ]
+    for item in listed:
+        assert item.url.startswith(public_base)
+        answer = requests.get(item.url, timeout=30)
+        assert answer.status_code == 200 and answer.headers["content-type"] == item.type
+        check_media(item, answer.content, duration)
+    assert {m.bitrate_kbps for m in listed[:2]} == {192, 96}
+    universal = etree.fromstring(vast.content).find(".//{*}UniversalAdId")
+    assert (universal.get("idRegistry"), universal.text) == ("ad-id.org", "AFNX0000001H")
+    renditions = urls["report"]["vast"]["mediaFiles"]
+    assert [r["url"] for r in renditions] == [m.url for m in listed[:3]]
 
     # ... a player can seek (byte ranges) and revalidate (ETag)
     part = httpx.get(media_url, headers={"Range": "bytes=100-199"})

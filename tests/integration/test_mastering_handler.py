@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import call_api as call
 from tests.conftest import load_function
+from tests.vast_media import check_media, listed_media
 
 pytestmark = pytest.mark.slow
 XSD = Path(__file__).resolve().parents[3] / "shared" / "vast" / "vast_4.2.xsd"
@@ -64,6 +65,15 @@ def test_mastering_before_speech_is_a_conflict(api, lambda_context, org):
         ({"endFormat": "aiff"}, "endFormat"),
         ({"masteringPreset": "megaloud"}, "masteringPreset"),
         ({"vast": True}, "vast"),
+        ({"universalAdId": {"idRegistry": "ad-id.org", "value": "ABCD0123456"}}, "universalAdId"),
+        (
+            {
+                "public": True,
+                "vast": True,
+                "universalAdId": {"idRegistry": "ad-id.org", "value": "x"},
+            },
+            "universalAdId.value",
+        ),
         ({"audience": [{"name": "Nobody"}]}, "audience[0]"),
     ],
 )
@@ -139,6 +149,32 @@ def test_public_master_with_vast(
     mp3 = decode(s3_bytes(aws.public_bucket, media_url))
     stated = parse_duration(document.findtext(".//v:Duration", namespaces=ns))
     assert abs(stated - mp3.duration) < 0.05
+
+    # ... listing the renditions, each the type, bitrate and duration it says, and a mezzanine
+    duration, listed = listed_media(vast)
+    assert [(m.tag, m.type) for m in listed] == [
+        ("MediaFile", "audio/mpeg"),
+        ("MediaFile", "audio/mpeg"),
+        ("MediaFile", "audio/mp4"),
+        ("Mezzanine", "audio/flac"),
+    ]
+    # CBR MP3 at its rate; FFmpeg's AAC near its 128 kbps target, declared as measured
+    assert (listed[0].bitrate_kbps, listed[1].bitrate_kbps) == (192, 96)
+    assert 0.8 <= (listed[2].bitrate_kbps or 0) / 128 <= 1.2 and listed[3].bitrate_kbps is None
+    assert listed[0].url == media_url  # the end format's MP3 is the first, not made twice
+    for media in listed:
+        measured = check_media(media, s3_bytes(aws.public_bucket, media.url), duration)
+        assert measured.sample_rate == report["sample_rate"]
+    described = public["report"]["vast"]
+    assert [m["url"] for m in described["mediaFiles"]] == [m.url for m in listed[:3]]
+    assert all(abs(m["integratedLufs"] + 16) <= 0.1 for m in described["mediaFiles"])
+    assert described["mezzanine"]["url"] == listed[3].url
+    assert described["universalAdId"]["idRegistry"] == "audiofn"
+    universal = document.find(".//v:UniversalAdId", ns)
+    assert (universal.get("idRegistry"), universal.text) == (
+        "audiofn",
+        document.find(".//v:Ad", ns).get("id"),
+    )
 
     # Public names carry a hash of the listener, never the values
     assert "Ada" not in public["url"] and "Ada" not in public["vastUrl"]

@@ -3,11 +3,14 @@
 Bounds: lossless formats and PCM return exactly the input length. MP3 (LAME tag), Vorbis and
 Opus (pre-skip) are gapless in libsndfile and also return the exact length. AAC in ADTS or
 M4A as written by FFmpeg carries no gapless metadata the decoder applies, so it comes back
-longer by the 1024-sample encoder priming plus padding to a whole 1024-sample frame: under
-2048 samples, 46.4 ms at 44.1 kHz. Every format is held to 50 ms.
+longer: ADTS by the 1024-sample encoder priming plus padding to a whole 1024-sample frame
+(under 2048 samples, 46.4 ms at 44.1 kHz); M4A only by the padding, its priming being in an
+edit list FFmpeg applies. Every format is held to 50 ms.
 """
 
 from __future__ import annotations
+
+import io
 
 import numpy as np
 import pytest
@@ -18,6 +21,7 @@ from audiofn.codecs import (
     FILE_EXTENSIONS,
     FORMATS,
     UnsupportedFormat,
+    audio_bitrate_kbps,
     decode,
     encode,
 )
@@ -102,6 +106,36 @@ def test_encoded_bytes_start_with_the_format_magic(fmt: str, check, tone: Audio)
 def test_m4a_puts_its_index_first_for_progressive_playback(tone: Audio) -> None:
     data = encode(tone, "m4a")
     assert 0 < data.find(b"moov") < data.find(b"mdat")
+
+
+def test_m4a_starts_on_the_first_sample_and_pads_less_than_a_frame() -> None:
+    # Given a tone that starts at full level on its first sample, of an odd length
+    tone = _tone(seconds=1.3)
+    # When it goes through M4A
+    decoded = decode(encode(tone, "m4a"))
+    # Then the priming is gone: the tone starts within a sample, and only the last frame's
+    # padding is left at the end
+    onset = int(np.argmax(np.abs(tone.samples) > 0.05))
+    assert abs(int(np.argmax(np.abs(decoded.samples) > 0.05)) - onset) <= 1
+    assert 0 <= len(decoded.samples) - len(tone.samples) < 1024
+
+
+@pytest.mark.parametrize(("fmt", "kbps"), [("mp3", 96), ("m4a", 128)])
+def test_audio_bitrate_counts_the_stream_not_tags_in_front(fmt: str, kbps: int) -> None:
+    from mutagen.id3 import ID3, TXXX
+
+    rng = np.random.default_rng(6)
+    noise = Audio((0.3 * rng.standard_normal(6 * RATE)).astype(np.float32), RATE)
+    data = encode(noise, fmt, bitrate_kbps=kbps)
+    measured = audio_bitrate_kbps(data)
+    assert measured == pytest.approx(kbps, rel=0.1)
+    if fmt == "mp3":
+        assert measured == pytest.approx(kbps, abs=0.5)  # CBR
+        tag = ID3()
+        tag.add(TXXX(encoding=3, desc="padding", text=["x" * 50_000]))
+        buffer = io.BytesIO()
+        tag.save(buffer)
+        assert audio_bitrate_kbps(buffer.getvalue() + data) == pytest.approx(measured, abs=0.01)
 
 
 @pytest.mark.parametrize(("fmt", "kbps"), [("mp3", 64), ("mp3", 192), ("opus", 32), ("aac", 96)])

@@ -12,10 +12,14 @@ from audiofn.audio import Audio
 from audiofn.codecs import decode, encode
 from audiofn.vast import (
     QUARTILE_EVENTS,
+    VAST_RENDITIONS,
     AudioAd,
+    MediaFile,
+    Rendition,
     build_vast,
     format_duration,
     parse_duration,
+    parse_rendition,
     safe_uri,
 )
 
@@ -31,13 +35,20 @@ def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(path)))
 
 
-def ad(**overrides: object) -> AudioAd:
+MP3_URL = "https://media.example.com/public/org-1/job-7f3a.mp3"
+
+
+def ad(
+    media_url: str = MP3_URL,
+    bitrate_kbps: int = 128,
+    file_size: int | None = None,
+    **overrides: object,
+) -> AudioAd:
     values: dict[str, object] = {
         "ad_id": "job-7f3a",
         "title": "Spring sale at Fish & Chips",
-        "media_url": "https://media.example.com/public/org-1/job-7f3a.mp3",
+        "media_files": (MediaFile(media_url, "audio/mpeg", bitrate_kbps, file_size),),
         "duration_seconds": 31.0024,
-        "bitrate_kbps": 128,
         "tracking_url": "https://api.example.com/track/job-7f3a/{event}",
     }
     values.update(overrides)
@@ -111,6 +122,8 @@ def test_duration_format_to_the_millisecond() -> None:
         format_duration(-1.0)
     with pytest.raises(ValueError):
         build_vast(ad(bitrate_kbps=0))
+    with pytest.raises(ValueError):
+        build_vast(ad(media_files=()))
 
 
 def test_duration_matches_the_encoded_file(schema: etree.XMLSchema) -> None:
@@ -128,3 +141,96 @@ def test_duration_matches_the_encoded_file(schema: etree.XMLSchema) -> None:
     assert duration is not None
     assert abs(parse_duration(duration) - decoded.duration) <= 0.0005
     assert abs(decoded.duration - len(t) / rate) <= 0.0005
+
+
+def test_renditions_and_a_mezzanine_validate_in_the_schema_order(schema: etree.XMLSchema) -> None:
+    # Given an ad with three renditions, a lossless mezzanine and an advertiser's Ad-ID
+    base = "https://media.example.com/public/org-1/job-7f3a"
+    renditions = (
+        MediaFile(f"{base}.mp3", "audio/mpeg", 192, 720_000, id="a-mp3-192k"),
+        MediaFile(f"{base}.mp3-96k.mp3", "audio/mpeg", 96, 360_000),
+        MediaFile(f"{base}.m4a-128k.m4a", "audio/mp4", 128, 480_000, codec="mp4a.40.2"),
+    )
+    mezzanine = MediaFile(f"{base}.mezzanine.flac", "audio/flac", file_size=2_900_000)
+    document = build_vast(
+        ad(
+            media_files=renditions,
+            mezzanine=mezzanine,
+            universal_ad_id="ABCD0123456H",
+            universal_ad_id_registry="ad-id.org",
+        )
+    )
+
+    # Then it is valid VAST 4.2, listing every MediaFile before the Mezzanine
+    root = parse(document)
+    assert schema.validate(root), schema.error_log
+    files = root.find(".//v:MediaFiles", NS)
+    assert files is not None
+    tags = [etree.QName(child).localname for child in files]
+    assert tags == ["MediaFile", "MediaFile", "MediaFile", "Mezzanine"]
+    listed = [(m.get("type"), m.get("bitrate"), m.get("fileSize")) for m in files[:3]]
+    assert listed == [
+        ("audio/mpeg", "192", "720000"),
+        ("audio/mpeg", "96", "360000"),
+        ("audio/mp4", "128", "480000"),
+    ]
+    assert [m.get("id") for m in files[:3]] == ["a-mp3-192k", "job-7f3a-2", "job-7f3a-3"]
+    assert files[2].get("codec") == "mp4a.40.2" and files[0].get("codec") is None
+    assert files[3].text == f"{base}.mezzanine.flac"
+    assert files[3].get("bitrate") is None and files[3].get("delivery") == "progressive"
+    assert (files[3].get("width"), files[3].get("height")) == ("0", "0")
+    universal = root.find(".//v:UniversalAdId", NS)
+    assert universal is not None
+    assert (universal.get("idRegistry"), universal.text) == ("ad-id.org", "ABCD0123456H")
+
+
+def test_rendition_names_round_trip() -> None:
+    assert [r.name for r in VAST_RENDITIONS] == ["mp3-192k", "mp3-96k", "m4a-128k"]
+    assert all(parse_rendition(r.name) == r for r in VAST_RENDITIONS)
+    assert parse_rendition("mp3-320k") == Rendition("mp3", 320)
+    for bad in ("mp3", "mp3-k", "-96k", "mp3-96"):
+        with pytest.raises(ValueError):
+            parse_rendition(bad)
+
+
+def test_an_ads_files_reuse_the_end_formats_and_add_only_what_they_lack() -> None:
+    from audiofn.services.mastering import _vast_files
+
+    # Given a master made as a 96 kbps MP3 and a FLAC
+    planned = _vast_files(["mp3_low", "flac"], "org/script/token/ad")
+
+    # Then the 96 kbps MP3 and the FLAC are those files; the other renditions are added after
+    assert planned["vast_media"] == {
+        "mp3-96k": "org/script/token/ad-low.mp3",
+        "mp3-192k": "org/script/token/ad.mp3-192k.mp3",
+        "m4a-128k": "org/script/token/ad.m4a-128k.m4a",
+    }
+    assert planned["vast_mezzanine"] == "org/script/token/ad.flac"
+    # ... and with the default end format, the 192 kbps MP3 leads and a mezzanine is made
+    default = _vast_files(["mp3"], "p/ad")
+    assert next(iter(default["vast_media"].items())) == ("mp3-192k", "p/ad.mp3")
+    assert default["vast_mezzanine"] == "p/ad.mezzanine.flac"
+
+
+def test_an_inbox_file_names_its_ad_id_in_front_matter() -> None:
+    from audiofn.errors import InvalidInput
+    from audiofn.inbox_files import read_options, split_front_matter
+
+    # Given front matter with the advertiser's Ad-ID as a JSON object
+    text = (
+        "---\npublic: true\nvast: true\n"
+        'universalAdId: {"idRegistry": "ad-id.org", "value": "ABCD0123456H"}\n---\nBuy now.\n'
+    )
+    values, body = split_front_matter(text)
+    options = read_options(values, "front matter")
+    assert body == "Buy now.\n"
+    assert options.universalAdId is not None
+    assert (options.universalAdId.idRegistry, options.universalAdId.value) == (
+        "ad-id.org",
+        "ABCD0123456H",
+    )
+    # ... and a code that is not an Ad-ID is refused, naming the field
+    values["universalAdId"]["value"] = "abc 123"
+    with pytest.raises(InvalidInput) as refused:
+        read_options(values, "front matter")
+    assert refused.value.field == "universalAdId.value"

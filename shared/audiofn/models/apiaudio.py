@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from audiofn.mastering.delivery_specs import MAX_DELIVERY_SPECS
 
@@ -84,6 +85,29 @@ MP3_TIERS = {"mp3": 192, "mp3_low": 96, "mp3_medium": 128, "mp3_high": 192, "mp3
 END_FORMATS = ("mp3", "mp3_low", "mp3_medium", "mp3_high", "mp3_very_high", "wav", "flac", "ogg")
 
 
+AD_ID_CODE = r"^[A-Z]{4}[A-Z0-9]{7}[HD]?$"
+"""An Ad-ID code: a four-letter company prefix, seven letters or digits, and H (high
+definition) or D (3D) when the creative is one."""
+
+
+class UniversalAdId(ApiModel):
+    """The advertiser's own creative identifier, for the VAST ``UniversalAdId``."""
+
+    idRegistry: str = Field(min_length=1, max_length=100, pattern=r"^\S+$")
+    value: str = Field(min_length=1, max_length=100, pattern=r"^\S+$")
+
+    @field_validator("value")
+    @classmethod
+    def _ad_id_code(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("idRegistry", "").lower() == "ad-id.org" and not re.match(
+            AD_ID_CODE, value
+        ):
+            raise ValueError(
+                "an ad-id.org code is 4 letters and 7 letters or digits, then H or D if any"
+            )
+        return value
+
+
 class CreateMasteringRequest(ApiModel):
     scriptId: str = Field(min_length=1)
     soundTemplate: str | None = None
@@ -100,3 +124,5 @@ class CreateMasteringRequest(ApiModel):
     # Extension: one deliverable per named delivery specification (GET /mastering/delivery-specs),
     # each measured after encoding and judged against the spec.
     deliverySpecs: list[str] | None = Field(None, max_length=MAX_DELIVERY_SPECS)
+    # Extension: the advertiser's creative id in the VAST file (with vast=true only).
+    universalAdId: UniversalAdId | None = None

@@ -54,6 +54,9 @@ class MasteringTask(BaseModel):
     title: str
     delivery_specs: list[str] = []
     """Ids of the delivery specifications to make a deliverable for (after the end formats)."""
+    universal_ad_id_registry: str | None = None
+    universal_ad_id: str | None = None
+    """The advertiser's creative id for the VAST file; None: the ad's own id (registry audiofn)."""
 
 
 WebhookEventType = Literal[

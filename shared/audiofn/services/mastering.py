@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from audiofn.errors import Conflict, InvalidInput, NotFound
 from audiofn.mastering.delivery_specs import DELIVERY_SPECS, DeliverySpec, find_delivery_spec
-from audiofn.models.apiaudio import END_FORMATS, CreateMasteringRequest
+from audiofn.models.apiaudio import END_FORMATS, MP3_TIERS, CreateMasteringRequest
 from audiofn.models.messages import MasteringTask
 from audiofn.models.records import JobRecord
 from audiofn.naming import new_id, short_hash, slug
@@ -43,6 +43,8 @@ class MasterEntry(BaseModel):
     public_files: dict[str, str] = {}  # format -> public key
     public_captions: dict[str, str] = {}
     vast_key: str | None = None
+    vast_media: dict[str, str] = {}  # rendition name ("mp3-96k") -> public key, in VAST order
+    vast_mezzanine: str | None = None  # public key of the lossless Mezzanine
     tracking_token: str | None = None
     sound_template: str | None = None  # the bed: a template's name or a media id
     preset: str | None = None
@@ -88,6 +90,11 @@ def create_mastering(
     if request.vast and not request.public:
         raise InvalidInput(
             "vast requires public=true: an ad server must fetch the file", field="vast"
+        )
+    if request.universalAdId is not None and not request.vast:
+        raise InvalidInput(
+            "universalAdId names the creative in a VAST file: ask for vast=true",
+            field="universalAdId",
         )
     if request.vast and not any(f.startswith("mp3") for f in formats):
         formats.append("mp3")  # VAST's MediaFile is audio/mpeg
@@ -147,6 +154,11 @@ def create_mastering(
             vast_key=(
                 f"{public_prefix}{public_stem}.vast.xml" if public_prefix and request.vast else None
             ),
+            **(
+                _vast_files(formats, f"{public_prefix}{public_stem}")
+                if public_prefix and request.vast
+                else {}
+            ),
             tracking_token=token,
             sound_template=template if media_id is None else media_id,
             preset=preset,
@@ -185,6 +197,10 @@ def create_mastering(
                 captions=request.captions,
                 title=f"{script.project_name} / {script.script_name}",
                 delivery_specs=[spec.id for spec in specs],
+                universal_ad_id_registry=(
+                    request.universalAdId.idRegistry if request.universalAdId else None
+                ),
+                universal_ad_id=request.universalAdId.value if request.universalAdId else None,
             )
         )
     admit_job(services, org_id, job_id, hold_slot=not queued)
@@ -337,6 +353,27 @@ def _listeners(
         if values not in listeners:
             listeners.append(values)
     return listeners
+
+
+def _vast_files(formats: list[str], public_stem: str) -> dict[str, Any]:
+    """Where a VAST ad's files go: the MP3 end formats first (the first one is the ad's first
+    MediaFile, as before renditions), then each rendition of :data:`VAST_RENDITIONS` no end
+    format made, and the lossless Mezzanine (the FLAC end format when there is one)."""
+    from audiofn.vast import MEZZANINE_FORMAT, VAST_RENDITIONS, Rendition
+
+    media = {
+        Rendition("mp3", MP3_TIERS[fmt]).name: f"{public_stem}{_suffix(fmt)}"
+        for fmt in formats
+        if fmt in MP3_TIERS
+    }
+    for rendition in VAST_RENDITIONS:
+        media.setdefault(rendition.name, f"{public_stem}.{rendition.name}.{rendition.format}")
+    return {
+        "vast_media": media,
+        "vast_mezzanine": f"{public_stem}{_suffix(MEZZANINE_FORMAT)}"
+        if MEZZANINE_FORMAT in formats
+        else f"{public_stem}.mezzanine.{MEZZANINE_FORMAT}",
+    }
 
 
 def _suffix(fmt: str) -> str:

@@ -229,6 +229,7 @@ class InboxWorker:
                         audience=options.audience,
                         public=bool(options.public),
                         vast=bool(options.vast),
+                        universalAdId=options.universalAdId,
                         endFormat=options.endFormat or "mp3",
                         masteringPreset=options.masteringPreset,
                         deliverySpecs=options.deliverySpecs,

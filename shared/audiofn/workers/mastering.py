@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
@@ -34,6 +34,9 @@ from audiofn.services.media_library import load_media_bed
 from audiofn.services.sound_library import ensure_template
 from audiofn.storage.media import MediaStore
 from audiofn.workers.sqs import process_sqs_batch, receive_count
+
+if TYPE_CHECKING:
+    from audiofn.vast import MediaFile
 
 
 @dataclass(frozen=True)
@@ -139,13 +142,16 @@ class MasteringWorker:
             media.put_json(key, podcast[kind])
 
         if entry.public_files:
-            self.publish(
+            self.publish(entry, outputs=outputs, captions=captions)
+        if entry.vast_key and entry.tracking_token:
+            report["vast"] = self.publish_vast(
                 task,
                 entry,
+                result,
                 outputs=outputs,
-                captions=captions,
-                duration=result.audio.duration,
-                report=report,
+                formats=report["formats"],
+                tags=tags,
+                sign=sign,
             )
 
         from audiofn.config import intelligibility_enabled
@@ -243,17 +249,9 @@ class MasteringWorker:
         return captions_for_master(words, [span.start for span in report.timeline])
 
     def publish(
-        self,
-        task: MasteringTask,
-        entry: MasterEntry,
-        *,
-        outputs: dict[str, bytes],
-        captions: dict[str, str],
-        duration: float,
-        report: dict[str, Any],
+        self, entry: MasterEntry, *, outputs: dict[str, bytes], captions: dict[str, str]
     ) -> None:
         from audiofn.codecs import CONTENT_TYPES
-        from audiofn.vast import AudioAd, build_vast
 
         public = self.public
         for fmt, key in entry.public_files.items():
@@ -261,24 +259,152 @@ class MasteringWorker:
             public.put_bytes(key, outputs[fmt], CONTENT_TYPES[base])
         for kind, key in entry.public_captions.items():
             public.put_bytes(key, captions[kind].encode(), _CAPTION_TYPES[kind])
-        if entry.vast_key and entry.tracking_token:
-            fmt = next(f for f in entry.public_files if f.startswith("mp3"))
-            base_url = self.settings.public_base_url.rstrip("/")
-            api_url = self.settings.api_url.rstrip("/")
-            token = entry.tracking_token
-            ad = AudioAd(
-                ad_id=token,
-                title=task.title,
-                media_url=f"{base_url}/{entry.public_files[fmt]}",
-                duration_seconds=duration,
-                bitrate_kbps=MP3_TIERS[fmt],
-                tracking_url=lambda event: f"{api_url}/track/{token}/{event}",
-                file_size=len(outputs[fmt]),
+
+    def publish_vast(
+        self,
+        task: MasteringTask,
+        entry: MasterEntry,
+        result: Any,
+        *,
+        outputs: dict[str, bytes],
+        formats: dict[str, dict[str, Any]],
+        tags: EpisodeTags,
+        sign: Callable[[str, bytes], bytes],
+    ) -> dict[str, Any]:
+        """The VAST file and the files it lists (:meth:`vast_renditions`, the lossless
+        Mezzanine). Returns what the report says of them."""
+        from audiofn.vast import DEFAULT_ID_REGISTRY, AudioAd, build_vast
+
+        token, vast_key = entry.tracking_token, entry.vast_key
+        if token is None or vast_key is None:
+            return {}
+        media_files, listed = self.vast_renditions(
+            entry, result, outputs=outputs, formats=formats, tags=tags, sign=sign
+        )
+        mezzanine = self.vast_mezzanine(entry, result, outputs=outputs, sign=sign)
+        api_url = self.settings.api_url.rstrip("/")
+        ad = AudioAd(
+            ad_id=token,
+            title=task.title,
+            media_files=tuple(media_files),
+            mezzanine=mezzanine,
+            duration_seconds=result.audio.duration,
+            tracking_url=lambda event: f"{api_url}/track/{token}/{event}",
+            universal_ad_id=task.universal_ad_id,
+            universal_ad_id_registry=task.universal_ad_id_registry or DEFAULT_ID_REGISTRY,
+        )
+        self.public.put_bytes(vast_key, build_vast(ad).encode(), "application/xml")
+        summary: dict[str, Any] = {
+            "mediaFile": media_files[0].url,
+            "duration": result.audio.duration,
+            "mediaFiles": listed,
+            "universalAdId": {
+                "idRegistry": ad.universal_ad_id_registry,
+                "value": ad.universal_ad_id or ad.ad_id,
+            },
+        }
+        if mezzanine is not None:
+            summary["mezzanine"] = {
+                "url": mezzanine.url,
+                "type": mezzanine.mime_type,
+                "bytes": mezzanine.file_size,
+            }
+        return summary
+
+    def vast_renditions(
+        self,
+        entry: MasterEntry,
+        result: Any,
+        *,
+        outputs: dict[str, bytes],
+        formats: dict[str, dict[str, Any]],
+        tags: EpisodeTags,
+        sign: Callable[[str, bytes], bytes],
+    ) -> tuple[list[MediaFile], list[dict[str, Any]]]:
+        """The ad's MediaFiles, and the report's line for each: an end format's file as it is,
+        and each other rendition encoded once from the same master (on its loudness target,
+        tagged and signed as the end formats are) and published."""
+        from audiofn.codecs import CONTENT_TYPES, audio_bitrate_kbps
+        from audiofn.mastering.delivery import encode_on_target
+        from audiofn.vast import CODECS, MediaFile, parse_rendition
+
+        base_url = self.settings.public_base_url.rstrip("/")
+        made = {key: fmt for fmt, key in entry.public_files.items()}
+        # A manifest from before renditions lists none: the first MP3 end format, as then.
+        first_mp3 = next(f for f in entry.public_files if f.startswith("mp3"))
+        renditions = entry.vast_media or {
+            f"mp3-{MP3_TIERS[first_mp3]}k": entry.public_files[first_mp3]
+        }
+        media_files, listed = [], []
+        for name, key in renditions.items():
+            rendition = parse_rendition(name)
+            if key in made:  # an end format: made, measured and published already
+                data = outputs[made[key]]
+                measured = {k: v for k, v in formats[made[key]].items() if k in _LOUDNESS_KEYS}
+            else:
+                data, measured = encode_on_target(
+                    result.audio,
+                    rendition.format,
+                    result.report,
+                    bitrate_kbps=rendition.bitrate_kbps,
+                )
+                if rendition.format == "mp3":
+                    data = tag_mp3(data, tags)
+                data = sign(rendition.format, data)
+                self.public.put_bytes(key, data, CONTENT_TYPES[rendition.format])
+            # Declared as measured: the average of an MP3 is its CBR rate; AAC's varies.
+            kbps = max(1, round(audio_bitrate_kbps(data)))
+            media = MediaFile(
+                url=f"{base_url}/{key}",
+                mime_type=CONTENT_TYPES[rendition.format],
+                bitrate_kbps=kbps,
+                file_size=len(data),
+                codec=CODECS.get(rendition.format),
+                id=f"{entry.tracking_token}-{name}",
             )
-            public.put_bytes(entry.vast_key, build_vast(ad).encode(), "application/xml")
-            report["vast"] = {"mediaFile": ad.media_url, "duration": duration}
+            media_files.append(media)
+            listed.append(
+                {
+                    "url": media.url,
+                    "type": media.mime_type,
+                    "bitrateKbps": kbps,
+                    "encoderKbps": rendition.bitrate_kbps,
+                    "bytes": len(data),
+                    **measured,
+                }
+            )
+        return media_files, listed
+
+    def vast_mezzanine(
+        self,
+        entry: MasterEntry,
+        result: Any,
+        *,
+        outputs: dict[str, bytes],
+        sign: Callable[[str, bytes], bytes],
+    ) -> MediaFile | None:
+        """The lossless Mezzanine: the FLAC end format when there is one, else made here."""
+        from audiofn.codecs import CONTENT_TYPES, encode
+        from audiofn.vast import MEZZANINE_FORMAT, MediaFile
+
+        key = entry.vast_mezzanine
+        if key is None:
+            return None
+        made = {made_key: fmt for fmt, made_key in entry.public_files.items()}
+        if key in made:
+            data = outputs[made[key]]
+        else:
+            data = sign(MEZZANINE_FORMAT, encode(result.audio, MEZZANINE_FORMAT))
+            self.public.put_bytes(key, data, CONTENT_TYPES[MEZZANINE_FORMAT])
+        return MediaFile(
+            url=f"{self.settings.public_base_url.rstrip('/')}/{key}",
+            mime_type=CONTENT_TYPES[MEZZANINE_FORMAT],
+            file_size=len(data),
+            id=f"{entry.tracking_token}-mezzanine",
+        )
 
 
+_LOUDNESS_KEYS = ("integratedLufs", "truePeakDbtp", "codecGainDb")
 _CAPTION_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip"}
 
 
