@@ -358,9 +358,9 @@ def test_a_voice_sample_upload_shows_its_checks_with_named_reasons(runtime, brow
     shot(page, "7-samples")
     # And the voices panel lists it with its status
     page.click("#tab-voices")
-    page.locator("#custom-voice-list tr").filter(has_text="Tone").filter(
-        has_text="FAILED"
-    ).wait_for()
+    listed = page.locator("#custom-voice-list tr").filter(has_text="Tone").filter(has_text="FAILED")
+    listed.wait_for()
+    assert listed.locator("td.consent").inner_text().startswith("Sam Reed, producer · ")
     assert watch.failed == [] and watch.errors == []
     page.close()
 

@@ -86,6 +86,18 @@ def test_an_own_certificate_in_secrets_manager_signs_the_organisation_s_masters(
     assert result["valid"], result["failures"]
     assert "Acme Broadcasting Ltd" in result["manifest"]["signature_info"]["common_name"]
 
+    # And a secret rotated to something unusable stops signing with a reason (the master's
+    # job fails with it) rather than signing with another key
+    from aws_lambda_powertools.utilities import parameters
+
+    from audiofn.provenance import UnusableCertificate
+    from audiofn.storage.content_credentials import org_signing_identity
+
+    boto3.client("secretsmanager").put_secret_value(SecretId=name, SecretString="{}")
+    parameters.clear_caches()
+    with pytest.raises(UnusableCertificate, match="certificateChain and privateKey"):
+        org_signing_identity(aws.table, org.org_id, "Test Org")
+
     # And removing it returns the organisation to its default certificate
     status, after = admin(provenance, lambda_context, "DELETE", org.org_id)
     assert status == 200 and after["source"] == "self-signed"

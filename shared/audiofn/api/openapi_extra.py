@@ -247,6 +247,7 @@ def other_function_paths() -> dict[str, dict[str, Any]]:
                 "responses": _json_response("The verdict and the manifest"),
             },
         },
+        "/admin/orgs/{orgId}/signing-certificate": _signing_certificate_operations(),
         "/speech/sync": {
             "post": {
                 "tags": ["api.audio"],
@@ -274,6 +275,47 @@ def other_function_paths() -> dict[str, dict[str, Any]]:
                     "`{voice, format, sampleRate, duration, audio}` (or `url` when too large)"
                 ),
             }
+        },
+    }
+
+
+def _signing_certificate_operations() -> dict[str, Any]:
+    """The admin's routes naming which certificate signs an organisation's masters."""
+    org = [{"name": "orgId", "in": "path", "required": True, "schema": {"type": "string"}}]
+    shown = _json_response(
+        "`source` (`self-signed`, `secretsmanager` or `ssm`), `name`, and the certificate's "
+        "`subject`, `issuer`, `serialNumber`, `notBefore`, `notAfter`, `algorithm`"
+    )
+    common = {"tags": ["Organisations"], FUNCTION_FIELD: "ProvenanceFunction", "parameters": org}
+    return {
+        "get": {
+            **common,
+            "summary": "Which certificate signs the organisation's masters",
+            "responses": shown,
+        },
+        "put": {
+            **common,
+            "summary": "Sign the organisation's masters with its own certificate, kept in AWS",
+            "description": "One of `secretsManager` (a secret's name or ARN) or `ssmParameter` "
+            "(a SecureString parameter's name), under the template's "
+            "`SigningCredentialsPrefix`, holding the JSON string "
+            '`{"certificateChain": "<PEM, leaf first>", "privateKey": "<PEM>"}`. Read, checked '
+            "and tried on a test file before it is used; a 400 names the field and says why.",
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "secretsManager": {"type": "string"},
+                        "ssmParameter": {"type": "string"},
+                    },
+                }
+            ),
+            "responses": shown,
+        },
+        "delete": {
+            **common,
+            "summary": "Return to the organisation's default (self-made) certificate",
+            "responses": shown,
         },
     }
 

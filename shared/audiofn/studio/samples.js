@@ -67,7 +67,7 @@ async function upload() {
 
 function showVoice(voice) {
   const table = el("table", { className: "list voice" },
-    el("thead", {}, el("tr", {}, ...["name", "status", "speaks as", "reason"].map((h) => el("th", { textContent: h })))),
+    el("thead", {}, el("tr", {}, ...["name", "status", "speaks as", "reason", "consent"].map((h) => el("th", { textContent: h })))),
     el("tbody", {}, customVoiceRow(voice)));
   const facts = voice.voice_characteristics || {};
   const list = el("dl", { className: "figures" });
