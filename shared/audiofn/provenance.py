@@ -314,8 +314,9 @@ def verify(data: bytes, fmt: str) -> dict[str, Any]:
             store = json.loads(reader.json())
             state = reader.get_validation_state()
             results = reader.get_validation_results() or {}
-    except c2pa.C2paError as error:
-        return {"valid": False, "state": "none", "reason": str(error), "manifest": None}
+    except Exception as error:  # any bytes a caller sends reach the parser: unreadable ones fail
+        reason = str(error) if isinstance(error, c2pa.C2paError) else f"unreadable: {error}"
+        return {"valid": False, "state": "none", "reason": reason, "manifest": None}
     active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})
     failures = [
         status
