@@ -228,3 +228,36 @@ def test_a_master_spoken_with_a_custom_voice_references_its_consent_record(
             "consentSha256": created["consent"]["sha256"],
         }
     ]
+
+
+def test_another_organisation_sees_a_public_voice_s_record_without_who_attested(
+    api, lambda_context, org, voice_aws
+) -> None:
+    from audiofn.services.orgs import create_org
+    from audiofn.storage.table import AppTable
+    from audiofn.storage.voices_table import VoicesTable
+
+    # Given org A's public voice, created with consent and ready
+    files = [("file", "host.wav", good_sample("wav"))]
+    fields = {"name": "Shared host", "is_public": "true", **CONSENT}
+    status, created = post_form(
+        api, lambda_context, f"{V}/voice-profiles", org.api_key, fields, files
+    )
+    assert status == 200, created
+    table = VoicesTable(voice_aws.table)
+    profile = table.get_profile(org.org_id, created["uuid"])
+    assert profile is not None
+    table.put_profile(profile.model_copy(update={"status": "COMPLETED", "base_voice_id": "joe"}))
+    _, b_key = create_org(AppTable(voice_aws.table), "Org B")
+
+    # When org B reads it
+    status, seen = call_api(api, lambda_context, "GET", f"{V}/voices/{created['id']}", b_key)
+
+    # Then B sees that consent was recorded, its digest and statement, not who or which key
+    assert status == 200, seen
+    consent, own = seen["consent"], created["consent"]
+    assert consent["sha256"] == own["sha256"] and consent["statement"] == own["statement"]
+    assert consent["attested_by"] is None and consent["key_id"] is None
+    assert consent["samples"] == [
+        {"sha256": s["sha256"], "bytes": s["bytes"]} for s in own["samples"]
+    ]
