@@ -99,6 +99,17 @@ def test_a_file_that_cannot_carry_credentials_is_a_400_naming_it(
     assert status == 400 and answer["field"] == field, answer
 
 
+def test_a_file_over_the_request_limit_is_a_400_pointing_to_the_stored_master(
+    provenance, lambda_context, org
+):
+    from audiofn.services.provenance import MAX_UPLOAD_BYTES
+
+    data = b"ID3" + bytes(MAX_UPLOAD_BYTES)
+    status, answer = send_file(provenance, lambda_context, org.api_key, data)
+    assert status == 400 and answer["field"] == "file", answer
+    assert "GET /mastering/provenance" in answer["message"]
+
+
 def test_a_file_without_credentials_does_not_verify(provenance, lambda_context, org):
     from audiofn.codecs import encode
 

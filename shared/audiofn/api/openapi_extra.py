@@ -213,7 +213,7 @@ def other_function_paths() -> dict[str, dict[str, Any]]:
                 "tags": ["api.audio"],
                 "summary": "Verify a file's content credentials (C2PA) and show its manifest",
                 "description": "The file as the body (`audio/*` or "
-                "`application/octet-stream`, up to about 6 MB) or as the `file` part of a "
+                "`application/octet-stream`, up to 4 MB) or as the `file` part of a "
                 "multipart form; WAV, MP3, FLAC or M4A. Answers `valid` (false when the file "
                 "was changed after signing or carries no credentials), `reason`, `failures`, "
                 "`manifest`, `format`, `bytes`, `sha256`.",

@@ -12,9 +12,9 @@ from typing import Any
 from audiofn.errors import InvalidInput, NotFound
 from audiofn.services.context import Services
 
-MAX_UPLOAD_BYTES = 6 * 2**20 - 64 * 1024
-"""A sent file: Lambda's 6 MB request payload, less the event around it (larger files: store
-them as a master and name it, or use ``audiofn provenance FILE``)."""
+MAX_UPLOAD_BYTES = 4 * 2**20
+"""A sent file: API Gateway hands Lambda a binary body base64-encoded (4/3 larger) inside a
+6 MB request payload (larger files: name a stored master, or use ``audiofn provenance FILE``)."""
 MAX_STORED_BYTES = 512 * 2**20
 """A stored master read back for verification (a 60-minute 48 kHz stereo WAV is ~660 MB)."""
 _SIGNATURES = (
