@@ -45,9 +45,10 @@ def main() -> None:
 
 
 def credentials_figures(audio: object) -> None:
-    """What embedding content credentials costs per file (a key made once per organisation)."""
+    """What embedding content credentials costs per file (a key made once per organisation),
+    and what verifying them costs (``/mastering/provenance``)."""
     from audiofn.codecs import encode
-    from audiofn.provenance import SpeechCredentials, new_signing_identity, sign
+    from audiofn.provenance import SpeechCredentials, new_signing_identity, sign, verify
 
     identity = new_signing_identity("Bench Org")
     credentials = SpeechCredentials("Bench Org", "bench", "piper", "joe", "bench")
@@ -56,9 +57,14 @@ def credentials_figures(audio: object) -> None:
         cpu = time.process_time()
         signed = sign(data, fmt, identity, credentials)
         spent = time.process_time() - cpu
+        cpu = time.process_time()
+        checked = verify(signed, fmt)
+        verifying = time.process_time() - cpu
+        assert checked["valid"], checked["failures"]
         print(
             f"  content credentials, {fmt}: {spent * 1000:.0f} ms CPU, "
-            f"+{len(signed) - len(data):,} bytes"
+            f"+{len(signed) - len(data):,} bytes; verified in {verifying * 1000:.0f} ms CPU "
+            f"({len(signed) / 2**20:.1f} MB)"
         )
 
 

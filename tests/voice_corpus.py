@@ -18,6 +18,13 @@ SPOKEN_TEXT_2 = (
     "a small apple tree, and on Saturday afternoons anyone can come and help with the weeding."
 )
 
+CONSENT = {
+    "consent_attested_by": "Sam Reed, producer",
+    "consent_statement": "The speaker in these samples agreed in writing to a synthetic voice "
+    "being made from them for our programmes.",
+}
+"""The consent fields a custom voice from samples is created with."""
+
 
 @dataclass(frozen=True)
 class BadSample:

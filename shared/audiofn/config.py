@@ -51,6 +51,11 @@ class CommonSettings(_EnvSettings):
     # when it is empty, AUDIOFN_UPSTREAM_TTS_API_KEY holds the key itself (local runs).
     upstream_tts_api_key_parameter: str = Field("", alias="AUDIOFN_UPSTREAM_TTS_API_KEY_PARAMETER")
     batch_queue_url: str = Field("", alias="AUDIOFN_BATCH_QUEUE_URL")
+    # Where organisations' own signing certificates may be kept (Secrets Manager names and SSM
+    # parameter names under it); the template grants reading exactly that prefix.
+    signing_credentials_prefix: str = Field(
+        "audiofn/signing/", alias="AUDIOFN_SIGNING_CREDENTIALS_PREFIX"
+    )
     # The template's TaskMaxReceives, which is also the task queues' maxReceiveCount: the last
     # attempt records the failure on the job.
     max_receives: int = Field(alias="AUDIOFN_MAX_RECEIVES", ge=1)

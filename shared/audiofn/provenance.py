@@ -1,6 +1,7 @@
 """Content credentials (C2PA) for masters: a signed manifest stating that the speech is
 synthetic (IPTC digital source type ``trainedAlgorithmicMedia``), with the engine, voice,
-script and organisation, embedded in the file; and the check that reads it back.
+script and organisation, and for each custom voice that spoke its profile and the id and
+digest of its consent record, embedded in the file; and the check that reads it back.
 
 Each organisation signs with its own identity: an ES256 key and a certificate issued by the
 organisation's own root (made by :func:`new_signing_identity`, kept by the storage layer,
@@ -20,14 +21,45 @@ TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trai
 MIME_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg", "flac": "audio/flac", "m4a": "audio/mp4"}
 """End formats whose files carry embedded credentials."""
 CLAIM_GENERATOR = "audiofn"
+VOICE_CONSENT_LABEL = "com.audiofn.voice-consent"
+"""The assertion naming each custom voice that spoke and its consent record's id and digest."""
 
 
 @dataclass(frozen=True)
 class SigningIdentity:
-    """An organisation's signing key and certificate chain (leaf first), PEM."""
+    """An organisation's signing key and certificate chain (leaf first), PEM, and the C2PA
+    signature algorithm its key type takes."""
 
     certificate_chain_pem: str
     private_key_pem: str
+    algorithm: str = "es256"
+
+
+class UnusableCertificate(ValueError):
+    """A certificate and key that cannot sign content credentials; the message says why."""
+
+
+@dataclass(frozen=True)
+class VoiceConsentReference:
+    """A custom voice that spoke in the master and the consent record it was created with
+    (None for a voice made before consent records, or a blend, which has no speaker)."""
+
+    voice: str
+    profile_id: int
+    profile_uuid: str
+    profile_name: str
+    consent_id: str | None
+    consent_sha256: str | None
+
+    def to_assertion(self) -> dict[str, Any]:
+        return {
+            "voice": self.voice,
+            "profileId": self.profile_id,
+            "profileUuid": self.profile_uuid,
+            "profileName": self.profile_name,
+            "consentId": self.consent_id,
+            "consentSha256": self.consent_sha256,
+        }
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,7 @@ class SpeechCredentials:
     engine: str
     voice: str
     title: str
+    voice_consents: tuple[VoiceConsentReference, ...] = ()
 
 
 def new_signing_identity(organisation: str, *, days: int = 3650) -> SigningIdentity:
@@ -134,7 +167,87 @@ def new_signing_identity(organisation: str, *, days: int = 3650) -> SigningIdent
     return SigningIdentity(chain.decode(), private.decode())
 
 
+def identity_from_pem(certificate_chain_pem: str, private_key_pem: str) -> SigningIdentity:
+    """An organisation's own certificate chain (leaf first) and private key, checked: the key
+    is the leaf's, the leaf is an end-entity certificate valid now, and the key type is one
+    C2PA signs with (EC P-256/384/521, RSA with PSS, Ed25519)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    try:
+        chain = x509.load_pem_x509_certificates(certificate_chain_pem.encode())
+    except ValueError as error:
+        raise UnusableCertificate(
+            f"the certificate chain is not PEM certificates: {error}"
+        ) from None
+    try:
+        key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
+    except (ValueError, TypeError) as error:
+        raise UnusableCertificate(
+            f"the private key is not an unencrypted PEM private key: {error}"
+        ) from None
+    leaf = chain[0]
+    public = key.public_key()
+    if public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) != leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ):
+        raise UnusableCertificate("the private key does not belong to the first certificate")
+    try:
+        if leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca:
+            raise UnusableCertificate(
+                "the first certificate is a CA certificate: C2PA signs with an end-entity one"
+            )
+    except x509.ExtensionNotFound:
+        pass
+    now = datetime.datetime.now(datetime.UTC)
+    if not leaf.not_valid_before_utc <= now <= leaf.not_valid_after_utc:
+        raise UnusableCertificate(
+            f"the certificate is valid from {leaf.not_valid_before_utc:%Y-%m-%d} to "
+            f"{leaf.not_valid_after_utc:%Y-%m-%d}, not now"
+        )
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        algorithms = {"secp256r1": "es256", "secp384r1": "es384", "secp521r1": "es512"}
+        algorithm = algorithms.get(key.curve.name)
+        if algorithm is None:
+            raise UnusableCertificate(f"EC curve {key.curve.name} is not one C2PA signs with")
+    elif isinstance(key, rsa.RSAPrivateKey):
+        algorithm = "ps256"
+    elif isinstance(key, ed25519.Ed25519PrivateKey):
+        algorithm = "ed25519"
+    else:
+        raise UnusableCertificate(f"{type(key).__name__} keys are not ones C2PA signs with")
+    return SigningIdentity(certificate_chain_pem, private_key_pem, algorithm)
+
+
+def describe_certificate(identity: SigningIdentity) -> dict[str, Any]:
+    """The signing certificate's subject, issuer and validity, for showing (never the key)."""
+    from cryptography import x509
+
+    leaf = x509.load_pem_x509_certificates(identity.certificate_chain_pem.encode())[0]
+    return {
+        "subject": leaf.subject.rfc4514_string(),
+        "issuer": leaf.issuer.rfc4514_string(),
+        "serialNumber": format(leaf.serial_number, "x"),
+        "notBefore": leaf.not_valid_before_utc.isoformat(),
+        "notAfter": leaf.not_valid_after_utc.isoformat(),
+        "algorithm": identity.algorithm,
+    }
+
+
 def _manifest(credentials: SpeechCredentials) -> dict[str, Any]:
+    consents = (
+        [
+            {
+                "label": VOICE_CONSENT_LABEL,
+                "data": {"voices": [c.to_assertion() for c in credentials.voice_consents]},
+            }
+        ]
+        if credentials.voice_consents
+        else []
+    )
     return {
         "claim_generator_info": [{"name": CLAIM_GENERATOR}],
         "title": credentials.title,
@@ -164,6 +277,7 @@ def _manifest(credentials: SpeechCredentials) -> dict[str, Any]:
                     "organisation": credentials.organisation,
                 },
             },
+            *consents,
         ],
     }
 
@@ -174,7 +288,7 @@ def sign(data: bytes, fmt: str, identity: SigningIdentity, credentials: SpeechCr
 
     mime = MIME_TYPES[fmt]
     info = c2pa.C2paSignerInfo(
-        alg=b"es256",
+        alg=identity.algorithm.encode(),
         sign_cert=identity.certificate_chain_pem.encode(),
         private_key=identity.private_key_pem.encode(),
         ta_url=None,
@@ -200,8 +314,9 @@ def verify(data: bytes, fmt: str) -> dict[str, Any]:
             store = json.loads(reader.json())
             state = reader.get_validation_state()
             results = reader.get_validation_results() or {}
-    except c2pa.C2paError as error:
-        return {"valid": False, "state": "none", "reason": str(error), "manifest": None}
+    except Exception as error:  # any bytes a caller sends reach the parser: unreadable ones fail
+        reason = str(error) if isinstance(error, c2pa.C2paError) else f"unreadable: {error}"
+        return {"valid": False, "state": "none", "reason": reason, "manifest": None}
     active = store.get("manifests", {}).get(store.get("active_manifest", ""), {})
     failures = [
         status

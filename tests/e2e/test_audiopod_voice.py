@@ -3,6 +3,8 @@ wait, get, generate (transcribed back), delete; a bad sample fails with its reas
 
 from __future__ import annotations
 
+import hashlib
+
 import httpx
 import pytest
 
@@ -12,15 +14,22 @@ from tests.voice_corpus import SPOKEN_TEXT_2, bad_corpus, good_sample
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+VOICE_CONSENT = {
+    "attestedBy": "Sam Reed, producer",
+    "statement": "Every sample sent with this key is of a speaker who agreed in writing.",
+}
+
 
 @pytest.fixture(scope="module")
 def client(runtime):
     from audiopod import Client
 
+    # The SDK's create_voice sends only name, description and the file: its key carries the
+    # standing consent attestation its voices are recorded with.
     minted = httpx.post(
         f"{runtime.url}/keys",
         headers={"x-api-key": runtime.api_key},
-        json={"prefix": "ap_", "name": "audiopod client"},
+        json={"prefix": "ap_", "name": "audiopod client", "voiceConsent": VOICE_CONSENT},
     )
     assert minted.status_code == 201, minted.text
     with Client(api_key=minted.json()["apiKey"], base_url=runtime.url, timeout=60) as client:
@@ -42,6 +51,9 @@ def test_custom_voice_lifecycle(client, transcriber, tmp_path) -> None:
         poll_interval=1,
     )
     assert voice["status"] == "COMPLETED" and voice["training_status"] == "completed"
+    consent = voice["consent"]
+    assert consent["basis"] == "api-key" and consent["attested_by"] == VOICE_CONSENT["attestedBy"]
+    assert consent["samples"][0]["sha256"] == hashlib.sha256(sample.read_bytes()).hexdigest()
     assert client.voice.get_voice(voice["id"])["uuid"] == voice["uuid"]
     assert client.voice.get_voice(voice["uuid"])["id"] == voice["id"]
     assert any(v["id"] == voice["id"] for v in client.voice.list_voices(limit=50)["voices"])

@@ -10,6 +10,7 @@ the malformed tag asks for. Screenshots of each screen land in `.studio-screensh
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import wave
@@ -328,16 +329,25 @@ def test_a_voice_sample_upload_shows_its_checks_with_named_reasons(runtime, brow
     watch = PageWatch(page)
     sign_in(page, runtime)
 
-    # When it is uploaded from the Samples panel
+    # When it is uploaded from the Samples panel, first without ticking the consent
     page.click("#tab-samples")
     page.fill("#sample-form input[name=name]", "Tone")
     page.get_by_test_id("sample-upload").set_input_files(str(sample))
+    page.click("#sample-form button[type=submit]")
+    page.locator("#sample-error").filter(has_text="consent").wait_for()
+    # then with the attestation ticked and signed
+    page.get_by_test_id("consent-check").check()
+    page.get_by_test_id("consent-attested-by").fill("Sam Reed, producer")
     page.click("#sample-form button[type=submit]")
 
     # Then the profile fails, with the checks that failed named
     row = page.locator("#sample-result table.voice tbody tr")
     row.filter(has_text="FAILED").wait_for(timeout=120_000)
     assert "duration" in row.inner_text()
+    # And the consent record is shown with the sample's digest
+    digest = hashlib.sha256(sample.read_bytes()).hexdigest()
+    record = page.locator("#sample-result p.consent").inner_text()
+    assert "attested by Sam Reed, producer (this upload)" in record and digest[:12] in record
     # And each check is listed with its result
     duration = page.locator("#sample-result table.checks tr[data-check=duration]")
     assert duration.get_attribute("data-passed") == "false"
@@ -348,9 +358,9 @@ def test_a_voice_sample_upload_shows_its_checks_with_named_reasons(runtime, brow
     shot(page, "7-samples")
     # And the voices panel lists it with its status
     page.click("#tab-voices")
-    page.locator("#custom-voice-list tr").filter(has_text="Tone").filter(
-        has_text="FAILED"
-    ).wait_for()
+    listed = page.locator("#custom-voice-list tr").filter(has_text="Tone").filter(has_text="FAILED")
+    listed.wait_for()
+    assert listed.locator("td.consent").inner_text().startswith("Sam Reed, producer · ")
     assert watch.failed == [] and watch.errors == []
     page.close()
 

@@ -22,6 +22,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 HERE = Path(__file__).parent
 SEED_URL = "https://api.audiopod.ai"
+VOICE_CONSENT = {
+    "attestedBy": "Sam Reed, producer",
+    "statement": "Every sample sent with this key is of a speaker who agreed in writing.",
+}
 
 
 def seed_examples() -> dict[str, str]:
@@ -31,11 +35,20 @@ def seed_examples() -> dict[str, str]:
 
 
 class Seed:
-    """Runs the seed's examples in one working directory, as a user would one after another."""
+    """Runs the seed's examples in one working directory, as a user would one after another,
+    with a key minted with a standing consent attestation: the examples create custom voices
+    sending only name, description and files."""
 
     def __init__(self, runtime, workdir: Path) -> None:
         self.runtime, self.workdir = runtime, workdir
         self.examples = seed_examples()
+        minted = httpx.post(
+            f"{runtime.url}/keys",
+            headers={"x-api-key": runtime.api_key},
+            json={"name": "voice seed", "voiceConsent": VOICE_CONSENT},
+        )
+        assert minted.status_code == 201, minted.text
+        self.api_key = minted.json()["apiKey"]
 
     def run(self, title: str, **swaps: str) -> str:
         code = self.examples[title].replace(SEED_URL, self.runtime.url)
@@ -47,7 +60,7 @@ class Seed:
         result = subprocess.run(
             [sys.executable, "-c", program],
             cwd=self.workdir,
-            env={**os.environ, "API_KEY": self.runtime.api_key},
+            env={**os.environ, "API_KEY": self.api_key},
             capture_output=True,
             text=True,
             timeout=300,
@@ -58,7 +71,7 @@ class Seed:
 
     def get(self, path: str) -> dict:
         answer = httpx.get(
-            f"{self.runtime.url}{path}", headers={"X-API-Key": self.runtime.api_key}, timeout=60
+            f"{self.runtime.url}{path}", headers={"X-API-Key": self.api_key}, timeout=60
         )
         assert answer.status_code == 200, answer.text
         return answer.json()
@@ -92,6 +105,10 @@ def voices(seed):
     seed.run("create multi-sample voice")
     listing = seed.get("/api/v1/voice/voice-profiles?voice_type=CUSTOM")["voices"]
     multi = next(v["id"] for v in listing if v["name"] == "High Quality Voice")
+    # each recorded with the key's standing attestation and its samples' digests
+    consents = {v["id"]: v["consent"] for v in listing if v["id"] in (custom, multi)}
+    assert {c["basis"] for c in consents.values()} == {"api-key"}
+    assert len(consents[multi]["samples"]) == 3
     seed.wait_ready(custom)
     seed.wait_ready(multi)
     return {"custom": str(custom), "multi": str(multi)}

@@ -20,7 +20,7 @@ from tests.integration.test_voice_api import (  # noqa: F401
     voice_aws,
 )
 from tests.speech_references import alsa_words, joined
-from tests.voice_corpus import good_sample, wav_bytes
+from tests.voice_corpus import CONSENT, good_sample, wav_bytes
 
 V = "/api/v1/voice"
 SEARCH_CANDIDATES = 6  # a small search: the figure it reaches is what `make bench` measures
@@ -97,7 +97,7 @@ def test_a_natural_female_voice_gets_closer_than_the_pitch_shift(
         lambda_context,
         f"{V}/voice-profiles",
         org.api_key,
-        {"name": "Alsa"},
+        {"name": "Alsa", **CONSENT},
         [("file", "alsa.wav", wav_bytes(sample.samples, sample.sample_rate))],
     )
     assert status == 200 and body["progress"] == 0
@@ -248,7 +248,7 @@ def test_a_language_kokoro_lacks_falls_back_to_the_pitch_shift(
         lambda_context,
         f"{V}/voice-profiles",
         org.api_key,
-        {"name": "Greta", "language": "de"},
+        {"name": "Greta", "language": "de", **CONSENT},
         [("file", "greta.wav", good_sample())],
     )
     assert status == 200
@@ -302,7 +302,7 @@ def test_a_voice_deleted_during_its_search_stays_deleted(
         lambda_context,
         f"{V}/voice-profiles",
         org.api_key,
-        {"name": "Gone"},
+        {"name": "Gone", **CONSENT},
         [("file", "alsa.wav", wav_bytes(sample.samples, sample.sample_rate))],
     )
     assert status == 200

@@ -25,6 +25,7 @@ from tests.integration.test_voice_api import (  # noqa: F401
     process,
     voice_aws,
 )
+from tests.voice_corpus import CONSENT
 
 PEAK_BYTES = 20_000_000
 """Far below the 123 MB of the bomb decoded (moto's and the handlers' own work included)."""
@@ -61,7 +62,7 @@ def test_a_voice_sample_bomb_fails_the_profile_naming_the_channel_limit(
         lambda_context,
         f"{V}/voice-profiles",
         org.api_key,
-        {"name": "bomb"},
+        {"name": "bomb", **CONSENT},
         [("file", "bomb.flac", bomb)],
     )
     assert status == 200, body

@@ -15,7 +15,7 @@ from audiofn.services.stalls import JOB_SECONDS, MEDIA_CHECK_SECONDS, VOICE_PROF
 from audiofn_local.cfn_yaml import load_template_file
 from tests.conftest import call_api
 from tests.integration.test_voice_api import V, api, post_form, voice_aws  # noqa: F401
-from tests.voice_corpus import good_sample
+from tests.voice_corpus import CONSENT, good_sample
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_a_voice_profile_left_processing_by_a_killed_function_reads_as_failed(
         lambda_context,
         f"{V}/voice-profiles",
         org.api_key,
-        {"name": "stalled"},
+        {"name": "stalled", **CONSENT},
         [("file", "sample.wav", sample)],
     )
     assert status == 200 and body["status"] == "PROCESSING"

@@ -36,6 +36,7 @@ import soundfile as sf
 
 from audiofn.api.openapi_extra import FUNCTION_FIELD
 from tests.conftest import ROOT, http_event, load_event, load_function, reset_process_caches
+from tests.voice_corpus import CONSENT
 
 V = "/api/v1/voice"
 JOBS = "/api/v1/jobs"
@@ -214,7 +215,11 @@ def world(
     created(w.as_a("PUT", "/org/webhook", json_body={"url": f"https://{m}.example.test/hook"}))
     for kind, public in (("voice", False), ("public_voice", True)):
         form = multipart(
-            {"name": f"{m}-{kind}" if not public else "Shared voice", "is_public": str(public)},
+            {
+                "name": f"{m}-{kind}" if not public else "Shared voice",
+                "is_public": str(public),
+                **CONSENT,
+            },
             [("file", "sample.wav", tone_wav())],
         )
         voice = created(w.as_a("POST", f"{V}/voice-profiles", form=form))

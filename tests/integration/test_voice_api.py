@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import call_api, drain_queue, http_event, load_function, reset_process_caches
-from tests.voice_corpus import SPOKEN_TEXT_2, bad_corpus, good_sample
+from tests.voice_corpus import CONSENT, SPOKEN_TEXT_2, bad_corpus, good_sample
 
 V = "/api/v1/voice"
 
@@ -206,7 +206,7 @@ def test_bad_corpus_fails_each_profile_with_its_reason(api, lambda_context, org,
             lambda_context,
             f"{V}/voice-profiles",
             org.api_key,
-            {"name": sample.name},
+            {"name": sample.name, **CONSENT},
             [("file", sample.filename, sample.data)],
         )
         assert status == 200, body
@@ -233,7 +233,7 @@ def test_good_sample_becomes_a_voice_that_speaks(
         lambda_context,
         f"{V}/voice-profiles",
         org.api_key,
-        {"name": "Anna", "description": "podcast host", "denoise": "true"},
+        {"name": "Anna", "description": "podcast host", "denoise": "true", **CONSENT},
         [("file", "anna.flac", good_sample("flac"))],
     )
     assert status == 200 and body["status"] == "PROCESSING"

@@ -13,6 +13,7 @@ from audiofn.api.deps import org_id, services
 from audiofn.api.errors import json_response
 from audiofn.errors import NotFound
 from audiofn.models.quotas import OrgLimits
+from audiofn.models.records import ApiKeyRecord, ConsentAttestation
 from audiofn.services import orgs, quotas
 
 router = Router()
@@ -23,10 +24,37 @@ class CreateOrgRequest(BaseModel):
     name: str = Field(min_length=1, max_length=200)
 
 
+class VoiceConsentRequest(BaseModel):
+    """A standing attestation: the person minting the key attests that the speaker of every
+    sample sent with it consented to a synthetic voice being made (services.voices.consent)."""
+
+    model_config = ConfigDict(extra="forbid")
+    attestedBy: str = Field(min_length=1, max_length=200)
+    statement: str = Field(min_length=10, max_length=2000)
+
+
 class CreateKeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     prefix: str = Field("", max_length=17)
     name: str = Field("", max_length=100)
+    voiceConsent: VoiceConsentRequest | None = None
+
+
+def _key_body(key: ApiKeyRecord) -> dict[str, Any]:
+    consent = key.voice_consent
+    return {
+        "keyId": key.key_id,
+        "prefix": key.prefix,
+        "name": key.name,
+        "createdAt": key.created_at,
+        "voiceConsent": {
+            "attestedBy": consent.attested_by,
+            "statement": consent.statement,
+            "attestedAt": consent.attested_at,
+        }
+        if consent
+        else None,
+    }
 
 
 @router.post("/admin/orgs")
@@ -79,19 +107,19 @@ def get_org() -> dict[str, object]:
 
 @router.post("/keys")
 def create_key(request: Annotated[CreateKeyRequest, Body()]) -> Response[dict[str, Any]]:
+    consent = request.voiceConsent
     key, secret = orgs.mint_key(
-        services().table, org_id(router), prefix=request.prefix, name=request.name
+        services().table,
+        org_id(router),
+        prefix=request.prefix,
+        name=request.name,
+        voice_consent=ConsentAttestation(
+            attested_by=consent.attestedBy.strip(), statement=consent.statement.strip()
+        )
+        if consent
+        else None,
     )
-    return json_response(
-        201,
-        {
-            "keyId": key.key_id,
-            "apiKey": secret,
-            "prefix": key.prefix,
-            "name": key.name,
-            "createdAt": key.created_at,
-        },
-    )
+    return json_response(201, {**_key_body(key), "apiKey": secret})
 
 
 @router.get("/keys")
@@ -99,14 +127,7 @@ def list_keys() -> dict[str, object]:
     keys = services().table.list_keys(org_id(router))
     return {
         "keys": [
-            {
-                "keyId": k.key_id,
-                "prefix": k.prefix,
-                "last4": k.last4,
-                "name": k.name,
-                "createdAt": k.created_at,
-            }
-            for k in sorted(keys, key=lambda k: k.created_at)
+            {**_key_body(k), "last4": k.last4} for k in sorted(keys, key=lambda k: k.created_at)
         ]
     }
 

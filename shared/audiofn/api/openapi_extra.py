@@ -2,8 +2,9 @@
 
 * How to authenticate (`securitySchemes`), so Swagger UI's "Authorize" sends a key.
 * Routes other functions serve on the same origin: buffered and streamed speech
-  (`SyncSpeechFunction`, `SpeechStreamFunction`), transcription (`TranscriptionFunction`) and
-  the realtime websocket (`RealtimeFunction`). Each is marked with `x-audiofn-function`.
+  (`SyncSpeechFunction`, `SpeechStreamFunction`), transcription (`TranscriptionFunction`),
+  content-credentials verification (`ProvenanceFunction`) and the realtime websocket
+  (`RealtimeFunction`). Each is marked with `x-audiofn-function`.
 * Request bodies of routes that read their body themselves (the job API's JSON and form).
 """
 
@@ -45,6 +46,13 @@ OPENAI_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 _AUDIO_TYPES = ("audio/mpeg", "audio/ogg", "audio/aac", "audio/flac", "audio/wav", "audio/pcm")
+_CREDENTIAL_TYPES = (
+    "audio/wav",
+    "audio/mpeg",
+    "audio/flac",
+    "audio/mp4",
+    "application/octet-stream",
+)
 _BINARY = {"type": "string", "format": "binary"}
 _JSON_OBJECT: dict[str, Any] = {"type": "object"}
 
@@ -63,6 +71,10 @@ def _json_response(description: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": _JSON_OBJECT}},
         }
     }
+
+
+def _query(name: str, *, required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": {"type": "string"}}
 
 
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +208,46 @@ def other_function_paths() -> dict[str, dict[str, Any]]:
                 "responses": {"101": {"description": "Switching protocols: the websocket opens"}},
             }
         },
+        "/mastering/provenance": {
+            "post": {
+                "tags": ["api.audio"],
+                "summary": "Verify a file's content credentials (C2PA) and show its manifest",
+                "description": "The file as the body (`audio/*` or "
+                "`application/octet-stream`, up to 4 MB) or as the `file` part of a "
+                "multipart form; WAV, MP3, FLAC or M4A. Answers `valid` (false when the file "
+                "was changed after signing or carries no credentials), `reason`, `failures`, "
+                "`manifest`, `format`, `bytes`, `sha256`.",
+                FUNCTION_FIELD: "ProvenanceFunction",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        **{kind: {"schema": _BINARY} for kind in _CREDENTIAL_TYPES},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"file": _BINARY},
+                                "required": ["file"],
+                            }
+                        },
+                    },
+                },
+                "responses": _json_response("The verdict and the manifest"),
+            },
+            "get": {
+                "tags": ["api.audio"],
+                "summary": "Verify a stored master's content credentials",
+                "description": "Names the master as `GET /mastering` does: `scriptId`, the "
+                "listener's parameters, `endFormat`; or `deliverySpec` for a deliverable.",
+                FUNCTION_FIELD: "ProvenanceFunction",
+                "parameters": [
+                    _query("scriptId", required=True),
+                    _query("endFormat"),
+                    _query("deliverySpec"),
+                ],
+                "responses": _json_response("The verdict and the manifest"),
+            },
+        },
+        "/admin/orgs/{orgId}/signing-certificate": _signing_certificate_operations(),
         "/speech/sync": {
             "post": {
                 "tags": ["api.audio"],
@@ -223,6 +275,47 @@ def other_function_paths() -> dict[str, dict[str, Any]]:
                     "`{voice, format, sampleRate, duration, audio}` (or `url` when too large)"
                 ),
             }
+        },
+    }
+
+
+def _signing_certificate_operations() -> dict[str, Any]:
+    """The admin's routes naming which certificate signs an organisation's masters."""
+    org = [{"name": "orgId", "in": "path", "required": True, "schema": {"type": "string"}}]
+    shown = _json_response(
+        "`source` (`self-signed`, `secretsmanager` or `ssm`), `name`, and the certificate's "
+        "`subject`, `issuer`, `serialNumber`, `notBefore`, `notAfter`, `algorithm`"
+    )
+    common = {"tags": ["Organisations"], FUNCTION_FIELD: "ProvenanceFunction", "parameters": org}
+    return {
+        "get": {
+            **common,
+            "summary": "Which certificate signs the organisation's masters",
+            "responses": shown,
+        },
+        "put": {
+            **common,
+            "summary": "Sign the organisation's masters with its own certificate, kept in AWS",
+            "description": "One of `secretsManager` (a secret's name or ARN) or `ssmParameter` "
+            "(a SecureString parameter's name), under the template's "
+            "`SigningCredentialsPrefix`, holding the JSON string "
+            '`{"certificateChain": "<PEM, leaf first>", "privateKey": "<PEM>"}`. Read, checked '
+            "and tried on a test file before it is used; a 400 names the field and says why.",
+            "requestBody": _json_body(
+                {
+                    "type": "object",
+                    "properties": {
+                        "secretsManager": {"type": "string"},
+                        "ssmParameter": {"type": "string"},
+                    },
+                }
+            ),
+            "responses": shown,
+        },
+        "delete": {
+            **common,
+            "summary": "Return to the organisation's default (self-made) certificate",
+            "responses": shown,
         },
     }
 

@@ -152,8 +152,16 @@ def create_multi_sample_voice_profile() -> Response[dict[str, Any]]:
 def _created(
     form: FormData, uploads: list[voices.UploadedSample], *, multi: bool, field: str
 ) -> Response[dict[str, Any]]:
+    from audiofn.services.orgs import caller_key
+    from audiofn.services.voices.consent import (
+        ATTESTED_BY_FIELD,
+        STATEMENT_FIELD,
+        requested_attestation,
+    )
+
     svc = services()
     gender = form.text("gender").strip().lower() or None
+    consent = requested_attestation(form.text(ATTESTED_BY_FIELD), form.text(STATEMENT_FIELD))
     profile = voices.create_voice_profile(
         svc,
         org_id(router),
@@ -166,6 +174,8 @@ def _created(
         gender=gender,
         multi=multi,
         field=field,
+        consent=consent,
+        key=caller_key(svc.table, router.current_event.headers or {}),
     )
     return json_response(200, voices.profile_to_api(profile, svc.settings))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 def utc_now() -> str:
@@ -18,6 +18,17 @@ class OrgRecord(BaseModel):
     created_at: str = Field(default_factory=utc_now)
 
 
+class ConsentAttestation(BaseModel):
+    """Who attests that the speaker of a custom voice's samples consented, and to what: sent
+    with the voice, or standing on the API key that creates it (minted with ``voiceConsent``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attested_by: str = Field(min_length=1, max_length=200)
+    statement: str = Field(min_length=10, max_length=2000)
+    attested_at: str = Field(default_factory=utc_now)
+
+
 class ApiKeyRecord(BaseModel):
     key_id: str
     org_id: str
@@ -25,6 +36,9 @@ class ApiKeyRecord(BaseModel):
     last4: str
     name: str = ""
     created_at: str = Field(default_factory=utc_now)
+    voice_consent: ConsentAttestation | None = None
+    """A standing consent attestation for every custom voice this key creates without one of
+    its own (for clients that cannot send the consent fields)."""
 
 
 class SectionRecord(BaseModel):

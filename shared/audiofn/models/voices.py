@@ -27,6 +27,33 @@ class SampleRecord(BaseModel):
     checks: list[dict[str, object]] = []
 
 
+ConsentBasis = Literal["request", "api-key"]
+"""Where a consent record's attestation came from: the creating request's own fields, or the
+standing attestation of the API key that created the voice."""
+
+
+class ConsentedSample(BaseModel):
+    filename: str
+    sha256: str
+    bytes: int
+
+
+class VoiceConsentRecord(BaseModel):
+    """The consent record a custom voice from samples is created with; ``sha256`` is the
+    digest of the record's other fields (canonical JSON), the value masters' content
+    credentials reference."""
+
+    consent_id: str
+    basis: ConsentBasis
+    attested_by: str
+    statement: str
+    attested_at: str
+    recorded_at: str
+    key_id: str | None = None
+    samples: list[ConsentedSample]
+    sha256: str = ""
+
+
 class VoiceProfileRecord(BaseModel):
     id: int
     uuid: str
@@ -56,6 +83,9 @@ class VoiceProfileRecord(BaseModel):
     """Speaker-embedding cosine of the voice's speech of a held-out sentence to the samples."""
     progress: int | None = None
     """Percent of the processing done while PROCESSING (the search reports as it goes)."""
+    consent: VoiceConsentRecord | None = None
+    """Required for a voice from samples (a blend has no speaker); None on profiles made
+    before consent records existed."""
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
     processed_at: str | None = None

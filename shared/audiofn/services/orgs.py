@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Mapping
 
 from audiofn.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from audiofn.models.records import ApiKeyRecord, OrgRecord
+from audiofn.models.records import ApiKeyRecord, ConsentAttestation, OrgRecord
 from audiofn.naming import new_id
 from audiofn.storage.table import ADMIN, AppTable
 
@@ -37,9 +37,16 @@ def create_org(table: AppTable, name: str, *, api_key: str | None = None) -> tup
 
 
 def mint_key(
-    table: AppTable, org_id: str, *, prefix: str = "", name: str = "", key: str | None = None
+    table: AppTable,
+    org_id: str,
+    *,
+    prefix: str = "",
+    name: str = "",
+    key: str | None = None,
+    voice_consent: ConsentAttestation | None = None,
 ) -> tuple[ApiKeyRecord, str]:
-    """Store a new key for the organisation; its secret is returned once and never stored."""
+    """Store a new key for the organisation; its secret is returned once and never stored.
+    ``voice_consent`` is a standing attestation for the custom voices the key creates."""
     if prefix and not _PREFIX.match(prefix):
         raise InvalidInput(
             "prefix must be 1-16 letters or digits, optionally ending in '_'", field="prefix"
@@ -54,6 +61,7 @@ def mint_key(
             prefix=prefix,
             last4=secret[-4:],
             name=name[:100],
+            voice_consent=voice_consent,
         )
         if table.put_key(hash_key(secret), record):
             return record, secret
@@ -102,6 +110,15 @@ def authenticate(table: AppTable, key: str | None) -> str:
     if found is None or found[0] == ADMIN:
         raise Unauthorized("invalid API key")
     return found[0]
+
+
+def caller_key(table: AppTable, headers: Mapping[str, str]) -> ApiKeyRecord | None:
+    """The record of the organisation key a request carries (None for none or an unknown one)."""
+    key = key_from_headers(headers)
+    found = table.find_key(hash_key(key)) if key else None
+    if found is None or found[0] == ADMIN:
+        return None
+    return table.get_key(*found)
 
 
 def authenticate_admin(table: AppTable, key: str | None) -> None:

@@ -43,6 +43,10 @@ class MediaStore:
     def get_json(self, key: str) -> Any:
         return json.loads(self.get_bytes(key))
 
+    def size(self, key: str) -> int:
+        """The object's length in bytes (read from its head, not its body)."""
+        return int(client("s3").head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 

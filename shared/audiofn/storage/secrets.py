@@ -1,8 +1,10 @@
-"""Secrets the functions use, from SSM Parameter Store in AWS and the environment locally.
+"""Secrets the functions use, from SSM Parameter Store or Secrets Manager in AWS and the
+environment locally.
 
-Powertools' parameters utility fetches a SecureString decrypted and caches it for
-SECRET_MAX_AGE_SECONDS, so a rotated value (`aws ssm put-parameter --overwrite`) reaches
-running functions within that time, without a redeploy.
+Powertools' parameters utility fetches a SecureString decrypted (or a secret's string) and
+caches it for SECRET_MAX_AGE_SECONDS, so a rotated value (`aws ssm put-parameter --overwrite`,
+`aws secretsmanager put-secret-value`) reaches running functions within that time, without a
+redeploy.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ def parameter_value(name: str) -> str:
         value = parameters.get_parameter(name, decrypt=True, max_age=SECRET_MAX_AGE_SECONDS)
     except parameters.exceptions.GetParameterError as error:
         raise ConfigError(f"cannot read SSM parameter {name!r}: {error}") from error
+    return str(value)
+
+
+def secret_value(name: str) -> str:
+    """A Secrets Manager secret's string value (by name or ARN), cached by Powertools."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_secret(name, max_age=SECRET_MAX_AGE_SECONDS)
+    except parameters.exceptions.GetParameterError as error:
+        raise ConfigError(f"cannot read secret {name!r}: {error}") from error
     return str(value)
 
 

@@ -104,6 +104,14 @@ class AppTable:
             for item in self._query(_org_pk(org_id), "KEY#")
         ]
 
+    def get_key(self, org_id: str, key_id: str) -> ApiKeyRecord | None:
+        item = self._table.get_item(Key={"pk": _org_pk(org_id), "sk": f"KEY#{key_id}"}).get("Item")
+        if not item:
+            return None
+        return ApiKeyRecord.model_validate(
+            {k: v for k, v in _strip(item).items() if k != "key_hash"}
+        )
+
     def delete_key(self, org_id: str, key_id: str) -> bool:
         item = self._table.get_item(Key={"pk": _org_pk(org_id), "sk": f"KEY#{key_id}"}).get("Item")
         if not item:

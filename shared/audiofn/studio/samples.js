@@ -39,10 +39,15 @@ async function upload() {
   if (!file) return showError(error, new Error("choose a sample file"));
   if (!ACCEPTED.test(file.name)) return showError(error, new Error("file: WAV, MP3, FLAC, OGG or M4A only"));
   if (file.size > MAX_BYTES) return showError(error, new Error("file: at most 20 MB"));
+  // Consent is the person's own attestation: never sent unless ticked and signed.
+  if (!form.consent.checked) return showError(error, new Error("consent: tick the attestation that the speaker consented"));
+  if (!form.consent_attested_by.value.trim()) return showError(error, new Error("consent_attested_by: say who attests"));
   const body = new FormData();
   body.set("name", form.name.value);
   body.set("language", form.language.value || "en");
   body.set("denoise", String(form.denoise.checked));
+  body.set("consent_attested_by", form.consent_attested_by.value);
+  body.set("consent_statement", form.consent_statement.value);
   body.set("file", file);
   const result = $("sample-result");
   try {
@@ -62,7 +67,7 @@ async function upload() {
 
 function showVoice(voice) {
   const table = el("table", { className: "list voice" },
-    el("thead", {}, el("tr", {}, ...["name", "status", "speaks as", "reason"].map((h) => el("th", { textContent: h })))),
+    el("thead", {}, el("tr", {}, ...["name", "status", "speaks as", "reason", "consent"].map((h) => el("th", { textContent: h })))),
     el("tbody", {}, customVoiceRow(voice)));
   const facts = voice.voice_characteristics || {};
   const list = el("dl", { className: "figures" });
@@ -82,5 +87,9 @@ function showVoice(voice) {
       row.dataset.passed = String(check.passed);
       return row;
     }))));
-  $("sample-result").replaceChildren(table, ...checks, list);
+  const consent = voice.consent;
+  const record = consent ? el("p", { className: "status consent", textContent:
+    `Consent recorded ${consent.recorded_at}: attested by ${consent.attested_by} (${consent.basis === "api-key" ? "the API key's standing attestation" : "this upload"}); `
+    + `samples ${consent.samples.map((s) => s.sha256.slice(0, 12)).join(", ")}; record ${consent.sha256.slice(0, 12)}` }) : "";
+  $("sample-result").replaceChildren(table, record, ...checks, list);
 }

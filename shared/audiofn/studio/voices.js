@@ -123,7 +123,7 @@ async function loadCustomVoices() {
     }
     body.replaceChildren(...voices.map(customVoiceRow));
   } catch (err) {
-    body.replaceChildren(el("tr", {}, el("td", { colSpan: 4, className: "error", textContent: err.message })));
+    body.replaceChildren(el("tr", {}, el("td", { colSpan: 5, className: "error", textContent: err.message })));
   }
 }
 
@@ -140,5 +140,12 @@ export function customVoiceRow(voice) {
     el("td", { textContent: voice.status, className: `state state-${String(voice.status).toLowerCase()}` }),
     el("td", { textContent: speaksAs + (similarity !== undefined && similarity !== null ? ` · similarity ${Number(similarity).toFixed(2)}` : "") }),
     el("td", { textContent: voice.error_message || "" }),
+    el("td", { className: "consent", textContent: consentSummary(voice.consent, voice.synthesis?.method) }),
   );
+}
+
+// Who attested the speaker's consent and the record's digest (what masters' credentials cite).
+function consentSummary(consent, method) {
+  if (consent) return `${consent.attested_by || "recorded"}${consent.basis === "api-key" ? " (key)" : ""} · ${consent.sha256.slice(0, 12)}`;
+  return method === "blend" ? "not needed (a blend)" : "none recorded";
 }

@@ -202,6 +202,7 @@ class MasteringWorker:
         formats pass as they are): synthetic speech, engine, voice, script, organisation."""
         from audiofn.provenance import MIME_TYPES, SpeechCredentials, sign
         from audiofn.services.voices import resolve_speech_voice
+        from audiofn.services.voices.consent import voice_consent_references
         from audiofn.storage.content_credentials import org_signing_identity
 
         org = self.services.table.get_org(task.org_id)
@@ -213,6 +214,7 @@ class MasteringWorker:
             engine=", ".join(dict.fromkeys(v.provider for v in voices)) or "unknown",
             voice=", ".join(v.id for v in voices) or "unknown",
             title=task.title,
+            voice_consents=voice_consent_references(self.services, task.org_id, task.voices),
         )
         identity = org_signing_identity(self.settings.table, task.org_id, name)
 

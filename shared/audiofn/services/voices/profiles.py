@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from audiofn.errors import InvalidInput
-from audiofn.models.records import utc_now
+from audiofn.models.records import ApiKeyRecord, ConsentAttestation, utc_now
 from audiofn.models.voices import (
     SAMPLE_EXTENSIONS,
     SampleRecord,
@@ -17,6 +17,7 @@ from audiofn.models.voices import (
 from audiofn.naming import new_id
 from audiofn.services.context import Services
 from audiofn.services.voices.access import _own_custom, samples_prefix, samples_store, voices_table
+from audiofn.services.voices.consent import consent_record
 from audiofn.storage.media import org_prefix
 from audiofn.tts import catalogue
 from audiofn.tts.catalogue import UnknownVoice
@@ -67,8 +68,12 @@ def create_voice_profile(
     gender: str | None = None,
     multi: bool = False,
     field: str = "file",
+    consent: ConsentAttestation | None = None,
+    key: ApiKeyRecord | None = None,
 ) -> VoiceProfileRecord:
-    """Store the samples and a PROCESSING profile; the manifest written last starts the work."""
+    """Store the samples and a PROCESSING profile with its consent record (the request's
+    attestation, else the creating ``key``'s standing one; a 400 without either); the manifest
+    written last starts the work."""
     name = name.strip()
     if not name:
         raise InvalidInput("name is required", field="name")
@@ -100,17 +105,19 @@ def create_voice_profile(
         raise InvalidInput("language must be a language code such as 'en'", field="language")
     if gender is not None and gender not in {"male", "female"}:
         raise InvalidInput("gender must be male or female", field="gender")
+    filenames = [_safe_filename(sample.filename) for sample in samples]
+    consent_kept = consent_record(consent, key, samples, filenames)
 
     table = voices_table(services)
     voice_uuid = new_id()
     prefix = samples_prefix(org_id, voice_uuid)
     store = samples_store(services)
     records = []
-    for index, sample in enumerate(samples):
+    for index, (sample, filename) in enumerate(zip(samples, filenames, strict=True)):
         ext = sample.filename.rsplit(".", 1)[-1].lower()
-        key = f"{prefix}original/{index}.{ext}"
-        store.put_bytes(key, sample.data, "application/octet-stream")
-        records.append(SampleRecord(filename=_safe_filename(sample.filename), original_key=key))
+        sample_key = f"{prefix}original/{index}.{ext}"
+        store.put_bytes(sample_key, sample.data, "application/octet-stream")
+        records.append(SampleRecord(filename=filename, original_key=sample_key))
     profile = VoiceProfileRecord(
         id=table.next_voice_id(),
         uuid=voice_uuid,
@@ -122,6 +129,7 @@ def create_voice_profile(
         gender=gender,
         denoise=denoise,
         samples=records,
+        consent=consent_kept,
     )
     table.put_profile(profile)
     manifest = VoiceSampleManifest(

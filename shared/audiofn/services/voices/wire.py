@@ -9,6 +9,7 @@ from audiofn.models.voices import (
     VoiceProfileRecord,
 )
 from audiofn.services.voices.access import VoiceRef
+from audiofn.services.voices.consent import consent_to_api
 from audiofn.tts.catalogue import Voice
 
 _METHOD_DESCRIPTIONS = {
@@ -70,8 +71,10 @@ def profile_to_api(
     """The voice as its owner sees it; another organisation (`viewer_org_id`) sees no owner
     internals: not the owner's id, the samples' file names or the failure message."""
     body = _profile_body(profile, settings)
-    if viewer_org_id is not None and viewer_org_id != profile.org_id:
+    owner = viewer_org_id is None or viewer_org_id == profile.org_id
+    if not owner:
         body.update(created_by=None, file_path=None, error_message=None, samples=[])
+    body["consent"] = consent_to_api(profile.consent, owner=owner)
     return body
 
 
