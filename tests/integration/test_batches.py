@@ -452,3 +452,53 @@ def test_a_start_message_that_keeps_failing_ends_in_the_dlq_and_fails_the_batch(
     body = status_of(lambda_context, org, batch_id)
     assert body["status"] == "failed"
     assert body["reason"] == "start: gave up after 3 tries: the bucket refuses writes"
+
+
+def test_batch_masters_and_deliverables_are_tagged_and_carry_content_credentials(
+    aws: SimpleNamespace, org: SimpleNamespace, lambda_context: SimpleNamespace
+) -> None:
+    from mutagen.id3 import ID3
+
+    from audiofn.provenance import verify
+
+    # Given a batch of a stored script, in MP3, with an EBU R128 WAV per listener
+    status, script = call_api(
+        load_function("api"),
+        lambda_context,
+        "POST",
+        "/script",
+        org.api_key,
+        {"scriptText": SCRIPT, "projectName": "campaign", "scriptName": "welcome"},
+    )
+    assert status in (200, 201), script
+    batch_id = start(
+        aws,
+        lambda_context,
+        org,
+        scriptText=None,
+        scriptId=script["scriptId"],
+        endFormat="mp3",
+        deliverySpecs=["ebu-r128"],
+        audience=[{"name": "Ada"}, {"name": "Grace"}],
+    )
+    run_batch(aws, lambda_context, load_function("batch"))
+    assert status_of(lambda_context, org, batch_id)["status"] == "done"
+
+    s3 = boto3.client("s3")
+    keys = masters(aws, org.org_id)
+    assert sorted(k.rsplit(".", 1)[-1] for k in keys) == ["mp3", "mp3", "wav", "wav"]
+    for key in keys:
+        data = s3.get_object(Bucket=aws.bucket, Key=key)["Body"].read()
+        fmt = key.rsplit(".", 1)[-1]
+        # Then every file verifies, states synthetic speech and names the script
+        checked = verify(data, fmt)
+        assert checked["valid"], checked
+        assertions = {a["label"]: a["data"] for a in checked["manifest"]["assertions"]}
+        speech = assertions["com.audiofn.speech"]
+        assert speech["synthetic"] is True and speech["scriptId"] == script["scriptId"]
+        assert checked["manifest"]["title"] == "campaign / welcome"
+        if fmt == "mp3":  # and the MP3s are tagged with the script's title and the organisation
+            tags = ID3(io.BytesIO(data))
+            assert str(tags["TIT2"]) == "campaign / welcome"
+            assert str(tags["TPE1"]) == str(tags["TPUB"]) != ""
+        assert decode(data).duration > 3  # and still decode

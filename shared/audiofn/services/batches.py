@@ -41,7 +41,7 @@ from audiofn.text.scripts import parse_script
 if TYPE_CHECKING:
     from audiofn.config import CommonSettings
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: masters are tagged and carry content credentials
 """Part of every listener's key: bump it when rendering changes, so old masters are not re-used."""
 SHARED_PREFIX = "cache/batches/"
 """Shared renders (content-addressed like fragments; the same lifecycle rule expires them)."""

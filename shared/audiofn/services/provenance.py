@@ -7,6 +7,7 @@ shows the manifest; the verification itself is :func:`audiofn.provenance.verify`
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from audiofn.errors import InvalidInput, NotFound
@@ -35,6 +36,43 @@ _CONTENT_TYPES = {
     "audio/x-m4a": "m4a",
     "audio/m4a": "m4a",
 }
+
+
+def content_signer(
+    services: Services,
+    table_name: str,
+    org_id: str,
+    *,
+    script_id: str,
+    voices: Sequence[str],
+    title: str,
+) -> Callable[[str, bytes], bytes]:
+    """What embeds the organisation's content credentials in a master's file (WAV, MP3, FLAC;
+    other formats pass as they are): synthetic speech, engine, voice, script, organisation,
+    and the consent records of the custom voices that spoke. Signed with the organisation's
+    own certificate when it has named one, else its default."""
+    from audiofn.provenance import MIME_TYPES, SpeechCredentials, sign
+    from audiofn.services.voices import resolve_speech_voice
+    from audiofn.services.voices.consent import voice_consent_references
+    from audiofn.storage.content_credentials import org_signing_identity
+
+    org = services.table.get_org(org_id)
+    name = org.name if org else org_id
+    resolved = [resolve_speech_voice(services, org_id, v) for v in voices]
+    credentials = SpeechCredentials(
+        organisation=name,
+        script_id=script_id,
+        engine=", ".join(dict.fromkeys(v.provider for v in resolved)) or "unknown",
+        voice=", ".join(v.id for v in resolved) or "unknown",
+        title=title,
+        voice_consents=voice_consent_references(services, org_id, voices),
+    )
+    identity = org_signing_identity(table_name, org_id, name)
+
+    def signed(fmt: str, data: bytes) -> bytes:
+        return sign(data, fmt, identity, credentials) if fmt in MIME_TYPES else data
+
+    return signed
 
 
 def file_format(data: bytes, declared: str | None, field: str) -> str:

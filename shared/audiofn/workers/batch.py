@@ -10,6 +10,7 @@ import io
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -71,6 +72,9 @@ class BatchPlan(BaseModel):
     reference: dict[str, str]
     digest: str
     variant: str
+    title: str = ""
+    """The masters' title: the script's project and name, or the batch's id."""
+    script_id: str | None = None
 
     def listener_keys(self, used: dict[str, str]) -> tuple[str, str]:
         """The listener's master and report keys: the same parameters, the same master."""
@@ -96,10 +100,16 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
     from audiofn.fragment_cache import speech_variant
     from audiofn.services.dictionaries import org_lexicon
     from audiofn.services.mastering import resolve_delivery_specs
+    from audiofn.services.scripts import get_script
     from audiofn.services.voices import resolve_speech_voice
 
     text = check_options(services, org_id, options)
     parsed = parse_script(text, field="scriptText")
+    if options.scriptId is not None:
+        script = get_script(services, org_id, options.scriptId)
+        title = f"{script.project_name} / {script.script_name}"
+    else:
+        title = f"batch {batch_id}"
     voice = resolve_speech_voice(services, org_id, options.voice or DEFAULT_VOICE).id
     fragments = [f.__dict__ for f in plan_fragments(parsed)]
     reference = {p.name: (p.default or p.name) for p in parsed.placeholders}
@@ -117,6 +127,7 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
         "reference": reference,
         "variant": variant,
         "cache": options.cache,  # spliced and whole masters differ: never re-use one for the other
+        "script_id": options.scriptId,  # named in the masters' content credentials
     }
     identity = json.dumps([RENDER_VERSION, fields], sort_keys=True, ensure_ascii=False)
     return BatchPlan(
@@ -125,6 +136,7 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
         fragments=fragments,
         placeholders=[p.name for p in parsed.placeholders],
         digest=hashlib.sha256(identity.encode()).hexdigest(),
+        title=title,
         **fields,
     )
 
@@ -238,8 +250,11 @@ class BatchWorker:
         try:
             plan = self.plan(task.plan_key)
             shared = self.shared_render(plan) if plan.cache else None
+            finish = self.file_finisher(plan)
             for offset, row in enumerate(task.rows):
-                results.append(self.render_listener(plan, shared, task.first_index + offset, row))
+                results.append(
+                    self.render_listener(plan, shared, task.first_index + offset, row, finish)
+                )
         except Exception as error:
             if receive_count < self.settings.max_receives:
                 raise
@@ -277,8 +292,37 @@ class BatchWorker:
         if record.finished:
             self.finish(record)
 
+    def file_finisher(self, plan: BatchPlan) -> Callable[[str, bytes], bytes]:
+        """What every file of the batch's masters gets before it is stored: an MP3 its ID3
+        tag (title, the organisation as artist and publisher), every format the library
+        supports the organisation's content credentials."""
+        from audiofn.podcast_metadata import EpisodeTags, tag_mp3
+        from audiofn.services.provenance import content_signer
+
+        org = self.services.table.get_org(plan.org_id)
+        name = org.name if org else plan.org_id
+        tags = EpisodeTags(title=plan.title, artist=name, publisher=name)
+        sign = content_signer(
+            self.services,
+            self.settings.table,
+            plan.org_id,
+            script_id=plan.script_id or f"batch:{plan.batch_id}",
+            voices=[plan.voice],
+            title=plan.title,
+        )
+
+        def finish(fmt: str, data: bytes) -> bytes:
+            return sign(fmt, tag_mp3(data, tags) if fmt == "mp3" else data)
+
+        return finish
+
     def render_listener(
-        self, plan: BatchPlan, shared: SharedRender | None, index: int, row: dict[str, Any]
+        self,
+        plan: BatchPlan,
+        shared: SharedRender | None,
+        index: int,
+        row: dict[str, Any],
+        finish: Callable[[str, bytes], bytes] | None = None,
     ) -> ListenerResult:
         """One listener's master (re-used when it exists), or a failure with its reason."""
         from audiofn.batch_render import master_whole, speak_sections, splice_listener, trim_silence
@@ -326,17 +370,25 @@ class BatchWorker:
                 index=index, parameters=parameters, status="failed", error=_message(error)
             )
         base = "mp3" if plan.end_format.startswith("mp3") else plan.end_format
+        finish = finish or self.file_finisher(plan)
         data = encode(rendered.audio, base, bitrate_kbps=MP3_TIERS.get(plan.end_format))
+        data = finish(base, data)
         self.services.media.put_bytes(key, data, CONTENT_TYPES[base])
         report = {**rendered.report, "bytes": len(data), "format": plan.end_format}
         if plan.delivery_specs:
-            report["deliverables"] = self.deliver(plan, report_key, rendered)
+            report["deliverables"] = self.deliver(plan, report_key, rendered, finish)
         self.services.media.put_json(report_key, report)  # last: marks the listener done
         return ListenerResult(
             index=index, parameters=parameters, status="done", key=key, report=report
         )
 
-    def deliver(self, plan: BatchPlan, report_key: str, rendered: Any) -> list[dict[str, Any]]:
+    def deliver(
+        self,
+        plan: BatchPlan,
+        report_key: str,
+        rendered: Any,
+        finish: Callable[[str, bytes], bytes],
+    ) -> list[dict[str, Any]]:
         """The listener's deliverable for each delivery spec, measured and judged, stored
         beside the master (the report lists each with its key)."""
         from audiofn.codecs import CONTENT_TYPES
@@ -353,8 +405,9 @@ class BatchWorker:
                 master_lufs=lufs if lufs is not None else rendered.report["target_lufs"],
             )
             spec_key = plan.deliverable_key(report_key, spec_id, spec.format)
+            data = finish(spec.format, data)
             self.services.media.put_bytes(spec_key, data, CONTENT_TYPES[spec.format])
-            made.append({**verdict, "key": spec_key})
+            made.append({**verdict, "key": spec_key, "bytes": len(data)})
         return made
 
     # ------------------------------------------------------------------ the end

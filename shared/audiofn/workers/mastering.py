@@ -200,28 +200,16 @@ class MasteringWorker:
     def signer(self, task: MasteringTask) -> Callable[[str, bytes], bytes]:
         """Embeds the organisation's content credentials in a file (WAV, MP3, FLAC; other
         formats pass as they are): synthetic speech, engine, voice, script, organisation."""
-        from audiofn.provenance import MIME_TYPES, SpeechCredentials, sign
-        from audiofn.services.voices import resolve_speech_voice
-        from audiofn.services.voices.consent import voice_consent_references
-        from audiofn.storage.content_credentials import org_signing_identity
+        from audiofn.services.provenance import content_signer
 
-        org = self.services.table.get_org(task.org_id)
-        name = org.name if org else task.org_id
-        voices = [resolve_speech_voice(self.services, task.org_id, v) for v in task.voices]
-        credentials = SpeechCredentials(
-            organisation=name,
+        return content_signer(
+            self.services,
+            self.settings.table,
+            task.org_id,
             script_id=task.script_id,
-            engine=", ".join(dict.fromkeys(v.provider for v in voices)) or "unknown",
-            voice=", ".join(v.id for v in voices) or "unknown",
+            voices=task.voices,
             title=task.title,
-            voice_consents=voice_consent_references(self.services, task.org_id, task.voices),
         )
-        identity = org_signing_identity(self.settings.table, task.org_id, name)
-
-        def signed(fmt: str, data: bytes) -> bytes:
-            return sign(data, fmt, identity, credentials) if fmt in MIME_TYPES else data
-
-        return signed
 
     def episode_tags(self, task: MasteringTask, result: Any) -> EpisodeTags:
         """Title from the script, artist and publisher from the organisation, chapters from
