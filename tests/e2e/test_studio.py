@@ -21,6 +21,8 @@ import httpx
 import numpy as np
 import pytest
 
+from audiofn.codecs import decode
+from audiofn.stt.wer import word_error_rate
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -509,7 +511,7 @@ def check_loudness_plot(page: Any, series: dict[str, Any], *, target: float) -> 
 
 
 def test_a_blend_is_heard_used_for_a_render_and_a_malformed_one_is_refused_at_its_field(
-    runtime, browser
+    runtime, browser, transcriber
 ):
     page = browser.new_page(viewport={"width": 1366, "height": 860})
     watch = PageWatch(page)
@@ -533,6 +535,21 @@ def test_a_blend_is_heard_used_for_a_render_and_a_malformed_one_is_refused_at_it
         timeout=90_000,
     )
     assert page.locator("#blend-status").inner_text() == "Playing af_bella(2)+af_sky(1)"
+    said = "Hello! This is how this blend of voices sounds."
+    assert watch.posted["speech"] == {
+        "model": "tts-1",
+        "input": said,
+        "voice": "af_bella(2)+af_sky(1)",
+        "response_format": "mp3",
+    }
+    # And what played is that sentence, spoken (the page's own audio, decoded and transcribed)
+    played = page.evaluate(
+        """async () => { const r = await fetch(document.getElementById('voice-preview-audio').src);
+        return Array.from(new Uint8Array(await r.arrayBuffer())); }"""
+    )
+    heard = decode(bytes(played))
+    assert 2.0 < heard.duration < 6.0
+    assert word_error_rate(said, transcriber.transcribe(heard).text) < 0.2
     shot(page, "11-blend")
 
     # When a malformed blend is written, the API's 400 message is shown at the field

@@ -23,7 +23,7 @@ export function initResults() {
     audio.currentTime = ((event.clientX - box.left) / box.width) * audio.duration;
   });
   window.addEventListener("resize", () => {
-    if (loudness) drawLoudness(loudness);
+    if (loudness && $("loudness-plot").clientWidth) drawLoudness(loudness); // not while hidden
   });
   canvas.addEventListener("keydown", (event) => {
     const step = { ArrowRight: 5, ArrowLeft: -5 }[event.key];
