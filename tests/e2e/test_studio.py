@@ -588,6 +588,14 @@ def test_a_blend_is_heard_used_for_a_render_and_a_malformed_one_is_refused_at_it
     ).json()
     report = answer["report"]
     check_loudness_plot(page, report["short_term_loudness"], target=report["target_lufs"])
+    # And a click on the plot seeks the player to that time
+    box = page.locator("#loudness-plot").bounding_box()
+    seconds = max(report["duration"], 3.0 + (len(report["short_term_loudness"]["lufs"]) - 1) * 0.5)
+    left, right = 56, 14  # the plot's margins (results.js PLOT)
+    x = left + (2.0 / seconds) * (box["width"] - left - right)
+    page.mouse.click(box["x"] + x, box["y"] + box["height"] / 2)
+    at = page.get_by_test_id("player").evaluate("a => a.currentTime")
+    assert at == pytest.approx(2.0, abs=0.1)
     page.locator("#loudness-values-box summary").click()
     shot(page, "13-blend-master")
     assert watch.failed == refused and watch.outside == []

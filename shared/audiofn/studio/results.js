@@ -22,6 +22,13 @@ export function initResults() {
     const box = canvas.getBoundingClientRect();
     audio.currentTime = ((event.clientX - box.left) / box.width) * audio.duration;
   });
+  const plot = $("loudness-plot");
+  plot.addEventListener("click", (event) => {
+    if (!loudness?.short_term_loudness || !audio.duration) return;
+    const box = plot.getBoundingClientRect();
+    const fraction = (event.clientX - box.left - PLOT.left) / (box.width - PLOT.left - PLOT.right);
+    audio.currentTime = Math.max(0, Math.min(audio.duration, fraction * plotSeconds()));
+  });
   window.addEventListener("resize", () => {
     if (loudness && $("loudness-plot").clientWidth) drawLoudness(loudness); // not while hidden
   });
@@ -277,6 +284,12 @@ const clock = (seconds, step) => (seconds >= 60 || step >= 60
   ? `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`
   : `${Number(seconds.toFixed(1))} s`);
 
+/** The plot's time axis: the whole master (the last window may end a hop short of it). */
+function plotSeconds() {
+  const series = loudness.short_term_loudness;
+  return Math.max(loudness.duration, series.start + (series.lufs.length - 1) * series.step);
+}
+
 function paintLoudness(now) {
   const canvas = $("loudness-plot");
   const series = loudness?.short_term_loudness;
@@ -286,7 +299,7 @@ function paintLoudness(now) {
   const height = PLOT.height;
   const right = width - PLOT.right;
   const bottom = height - PLOT.bottom;
-  const duration = Math.max(loudness.duration, series.start + (series.lufs.length - 1) * series.step);
+  const duration = plotSeconds();
   const heard = series.lufs.filter((value) => value !== null);
   const [low, high] = loudnessScale(heard, loudness.target_lufs);
   const x = (seconds) => PLOT.left + (seconds / duration) * (right - PLOT.left);
