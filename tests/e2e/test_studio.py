@@ -22,6 +22,8 @@ import httpx
 import numpy as np
 import pytest
 
+from audiofn.codecs import decode
+from audiofn.stt.wer import word_error_rate
 from tests.e2e.conftest import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -284,6 +286,10 @@ def test_a_producer_auditions_writes_renders_and_hears_the_master(runtime, brows
     assert true_peak == f"{answer['report']['true_peak_dbtp']:.1f} dBTP"
     assert abs(answer["report"]["integrated_lufs"] - -16.0) < 0.5
 
+    # And the loudness over time is the report's series, drawn with its target line
+    series = answer["report"]["short_term_loudness"]
+    check_loudness_plot(page, series, target=-16.0)
+
     # And the download link fetches the master
     link = page.get_by_test_id("download-link").first.get_attribute("href")
     download = httpx.get(link)
@@ -482,6 +488,128 @@ def test_a_batch_reports_progress_its_manifest_and_the_listener_it_could_not_mak
     assert "listener 2" in failure.inner_text() and "name" in failure.inner_text()
     shot(page, "10-batch")
     assert watch.failed == [] and watch.errors == []
+    page.close()
+
+
+def check_loudness_plot(page: Any, series: dict[str, Any], *, target: float) -> None:
+    """The plot shows the API's series: one value per point, the series' and the target's ink
+    on the canvas, and every value in its text alternative."""
+    plot = page.locator("#loudness-plot[data-drawn=true]")
+    plot.wait_for()
+    assert plot.get_attribute("data-points") == str(len(series["lufs"])) != "0"
+    ink = page.evaluate(
+        """() => { const c = document.getElementById('loudness-plot');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let line = 0, goal = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i] < 80 && d[i + 1] < 120 && d[i + 2] > 170) line++;       // #2456c7
+          if (d[i] > 170 && d[i + 1] < 90 && d[i + 2] < 80) goal++; }      // #c0392b
+        return { line, goal }; }"""
+    )
+    assert ink["line"] > 200 and ink["goal"] > 100, ink
+    summary = page.locator("#loudness-plot-summary").inner_text()
+    assert f"target {target:.1f} LUFS" in summary
+    heard = [v for v in series["lufs"] if v is not None]
+    assert f"between {min(heard):.1f} LUFS and {max(heard):.1f} LUFS" in summary
+    rows = page.locator("#loudness-values tbody tr")
+    assert rows.count() == len(series["lufs"])
+    first = series["lufs"][0]
+    assert rows.first.locator("td").all_text_contents() == [
+        f"{series['start']:.1f} s",
+        "silence" if first is None else f"{first:.1f} LUFS",
+    ]
+
+
+def test_a_blend_is_heard_used_for_a_render_and_a_malformed_one_is_refused_at_its_field(
+    runtime, browser, transcriber
+):
+    page = browser.new_page(viewport={"width": 1366, "height": 860})
+    watch = PageWatch(page)
+    sign_in(page, runtime)
+
+    # Given two Kokoro voices picked with weights in the blend box
+    page.locator("#blend-box summary").click()
+    voices = page.locator("#blend-parts select")
+    voices.nth(1).wait_for()
+    voices.nth(0).select_option("af_bella")
+    voices.nth(1).select_option("af_sky")
+    page.locator("#blend-parts input").nth(0).fill("2")
+    blend = page.get_by_test_id("blend-input")
+    assert blend.input_value() == "af_bella(2)+af_sky(1)"
+
+    # When its preview is asked for, the API speaks it and it plays
+    page.get_by_test_id("blend-preview").click()
+    page.wait_for_function(
+        "() => { const a = document.getElementById('voice-preview-audio');"
+        " return a.dataset.voice === 'af_bella(2)+af_sky(1)' && a.currentTime > 0.3; }",
+        timeout=90_000,
+    )
+    assert page.locator("#blend-status").inner_text() == "Playing af_bella(2)+af_sky(1)"
+    said = "Hello! This is how this blend of voices sounds."
+    assert watch.posted["speech"] == {
+        "model": "tts-1",
+        "input": said,
+        "voice": "af_bella(2)+af_sky(1)",
+        "response_format": "mp3",
+    }
+    # And what played is that sentence, spoken (the page's own audio, decoded and transcribed)
+    played = page.evaluate(
+        """async () => { const r = await fetch(document.getElementById('voice-preview-audio').src);
+        return Array.from(new Uint8Array(await r.arrayBuffer())); }"""
+    )
+    heard = decode(bytes(played))
+    assert 2.0 < heard.duration < 6.0
+    assert word_error_rate(said, transcriber.transcribe(heard).text) < 0.2
+    shot(page, "11-blend")
+
+    # When a malformed blend is written, the API's 400 message is shown at the field
+    blend.fill("af_bella(0)+af_sky")
+    page.get_by_test_id("blend-preview").click()
+    error = page.get_by_test_id("blend-error")
+    error.filter(has_text="must be above 0").wait_for()
+    assert error.inner_text().startswith("voice: invalid voice blend 'af_bella(0)+af_sky'")
+    assert blend.get_attribute("aria-invalid") == "true"
+    assert blend.evaluate("e => e === document.activeElement")
+    shot(page, "12-blend-error")
+    refused = list(watch.failed)
+    assert len(refused) == 1 and "400 POST" in refused[0] and "/v1/audio/speech" in refused[0]
+
+    # And changing a weight composes a blend again, clearing the error
+    page.locator("#blend-parts input").nth(1).fill("1")
+    assert blend.input_value() == "af_bella(2)+af_sky(1)" and error.is_hidden()
+
+    # When it is used for rendering, the render panel speaks with it
+    page.click("#blend-use")
+    assert page.locator("#panel-script").is_visible()
+    assert page.input_value("#render-voice") == "af_bella(2)+af_sky(1)"
+    page.get_by_test_id("script-editor").fill("Two voices, blended, read this line.")
+    page.locator("#script-status").filter(has_text="Valid: 1 section,").wait_for()
+    page.click("#tab-render")
+    page.select_option("#render-template", "")
+    page.get_by_test_id("render-button").click()
+    page.locator("#waveform[data-drawn=true]").wait_for(timeout=240_000)
+    assert watch.posted["speech"]["voice"] == "af_bella(2)+af_sky(1)"
+
+    # Then its master's loudness over time is drawn from the report
+    answer = httpx.get(
+        f"{runtime.url}/mastering",
+        params={"scriptId": _draft_id(page), "endFormat": "mp3"},
+        headers={"x-api-key": runtime.api_key},
+    ).json()
+    report = answer["report"]
+    check_loudness_plot(page, report["short_term_loudness"], target=report["target_lufs"])
+    # And a click on the plot seeks the player to that time
+    box = page.locator("#loudness-plot").bounding_box()
+    seconds = max(report["duration"], 3.0 + (len(report["short_term_loudness"]["lufs"]) - 1) * 0.5)
+    left, right = 56, 14  # the plot's margins (results.js PLOT)
+    x = left + (2.0 / seconds) * (box["width"] - left - right)
+    page.mouse.click(box["x"] + x, box["y"] + box["height"] / 2)
+    at = page.get_by_test_id("player").evaluate("a => a.currentTime")
+    assert at == pytest.approx(2.0, abs=0.1)
+    page.locator("#loudness-values-box summary").click()
+    shot(page, "13-blend-master")
+    assert watch.failed == refused and watch.outside == []
+    assert [e for e in watch.errors if "400 (Bad Request)" not in e] == []
     page.close()
 
 

@@ -3,9 +3,11 @@ report, captions, public copy, VAST and its tracking beacons."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import pyloudnorm
 import pytest
 
 from tests.conftest import call_api as call
@@ -125,6 +127,15 @@ def test_public_master_with_vast(
     assert true_peak_dbfs(audio.samples, audio.sample_rate) <= -0.9
     report = got["report"]
     assert abs(report["integrated_lufs"] + 16) <= 0.5 and report["speech_to_bed_db"] > 6
+    # And its loudness over time, every half second, is that of the delivered file
+    series = report["short_term_loudness"]
+    assert series["step"] == 0.5 and series["window"] == series["start"] == 3.0
+    assert len(series["lufs"]) == math.floor((audio.duration - 3.0) / 0.5) + 1
+    meter = pyloudnorm.Meter(audio.sample_rate, block_size=3.0)
+    for index in (0, len(series["lufs"]) // 2, len(series["lufs"]) - 1):
+        end = round((3.0 + index * 0.5) * audio.sample_rate)
+        window = audio.samples[end - 3 * audio.sample_rate : end].astype("float64")
+        assert series["lufs"][index] == pytest.approx(meter.integrated_loudness(window), abs=0.1)
     assert {"vtt", "srt"} <= set(got["captions"])
     vtt = s3_bytes(aws.bucket, got["captions"]["vtt"]).decode()
     assert vtt.startswith("WEBVTT") and "Ada" in vtt

@@ -246,6 +246,29 @@ def test_loudness_range_agrees_with_pyloudnorm(speech: list[Audio]) -> None:
     assert report["timeline"][0]["index"] == 0
 
 
+def test_the_report_carries_the_masters_short_term_loudness_over_time(
+    speech: list[Audio],
+) -> None:
+    # Given a master over a bed
+    result = master(speech, render_template("news"), "podcast")
+    series = result.report.to_dict()["short_term_loudness"]
+
+    # Then it has a value every half second from the first 3 s window to the end
+    assert (series["window"], series["start"], series["step"]) == (3.0, 3.0, 0.5)
+    assert len(series["lufs"]) == math.floor((result.audio.duration - 3.0) / 0.5) + 1
+    # And each value is pyloudnorm's loudness of the 3 s of the master ending there
+    samples = result.audio.samples.astype(np.float64)
+    meter = pyloudnorm.Meter(44_100, block_size=3.0)
+    for index, value in enumerate(series["lufs"]):
+        end = round((3.0 + index * 0.5) * 44_100)
+        assert value == pytest.approx(
+            meter.integrated_loudness(samples[end - 3 * 44_100 : end]), abs=0.06
+        )
+    # And speech sits near the target while it plays
+    assert max(v for v in series["lufs"] if v is not None) < -16.0 + 4.0
+    json.dumps(series)
+
+
 def test_custom_preset_is_accepted(speech: list[Audio]) -> None:
     quiet = MasteringPreset("quiet", "test", target_lufs=-30.0, true_peak_dbtp=-3.0)
     result = master(speech[:1], render_template("corporate"), quiet)

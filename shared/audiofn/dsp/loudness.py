@@ -111,6 +111,21 @@ def block_means(hop_sums: Float64, rate: int, hops: int) -> Float64:
     return np.asarray((cumulative[hops:] - cumulative[:-hops]) / (hops * hop_frames(rate)))
 
 
+SHORT_TERM_HOPS = 30
+"""A short-term block: 3 s, thirty 100 ms hops (EBU Tech 3341)."""
+
+
+def short_term_blocks(hop_sums: Float64, rate: int) -> tuple[Float64, int]:
+    """Mean power of every 3 s block, one per hop, and the block length in hops; a programme
+    shorter than 3 s is one block of its whole length."""
+    import numpy as np
+
+    blocks = block_means(hop_sums, rate, SHORT_TERM_HOPS)
+    if blocks.size == 0 and hop_sums.size:
+        return np.array([hop_sums.mean() / hop_frames(rate)]), len(hop_sums)
+    return blocks, SHORT_TERM_HOPS
+
+
 def power_to_lufs(power: Float64 | float) -> Float64:
     import numpy as np
 
@@ -163,18 +178,58 @@ def measure_loudness(audio: Audio) -> Loudness:
 
 
 def loudness_from_hops(hop_sums: Float64, rate: int) -> Loudness:
-    import numpy as np
-
     momentary = block_means(hop_sums, rate, 4)
-    short = block_means(hop_sums, rate, 30)
-    if short.size == 0 and hop_sums.size:
-        short = np.array([hop_sums.mean() / hop_frames(rate)])
+    short, _ = short_term_blocks(hop_sums, rate)
     short_lufs = power_to_lufs(short)
     return Loudness(
         integrated_lufs=gated_loudness(momentary),
         loudness_range_lu=loudness_range(short_lufs),
         momentary_lufs=power_to_lufs(momentary),
         short_term_lufs=short_lufs,
+    )
+
+
+@dataclass(frozen=True)
+class LoudnessSeries:
+    """Short-term loudness over time, for a plot: ``lufs[i]`` measures the ``window`` seconds
+    ending at ``start + i * step`` seconds; None where it is below the -70 LUFS absolute gate
+    (silence to BS.1770)."""
+
+    window: float
+    start: float
+    step: float
+    lufs: tuple[float | None, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "window": self.window,
+            "start": self.start,
+            "step": self.step,
+            "lufs": list(self.lufs),
+        }
+
+
+def short_term_series(
+    hop_sums: Float64, rate: int, *, step: float = 0.5, max_points: int = 240
+) -> LoudnessSeries:
+    """Short-term loudness every ``step`` seconds (a multiple of it where a programme would need
+    more than ``max_points`` values, so a report stays small), rounded to 0.1 LU.
+
+    The values are those of :func:`loudness_from_hops` (3 s blocks), sampled, not averaged:
+    each is the loudness a BS.1770 meter shows at that instant. A programme shorter than 3 s
+    has one value, its whole length, at its end.
+    """
+    import numpy as np
+
+    base = max(1, round(step / 0.1))
+    hops = base * max(1, math.ceil(len(hop_sums) / (max(1, max_points) * base)))
+    blocks, window = short_term_blocks(hop_sums, rate)
+    picked = power_to_lufs(blocks[::hops]) if blocks.size else np.zeros(0)
+    return LoudnessSeries(
+        window=round(window * 0.1, 1),
+        start=round(window * 0.1, 1),
+        step=round(hops * 0.1, 1),
+        lufs=tuple(round(float(v), 1) if v >= -70.0 else None for v in picked),
     )
 
 

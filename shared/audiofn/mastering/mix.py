@@ -14,6 +14,7 @@ from audiofn.dsp.loudness import (
     k_weight,
     loudness_from_hops,
     power_to_lufs,
+    short_term_series,
 )
 from audiofn.mastering.ducking import duck_curve, voice_activity
 from audiofn.mastering.limiter import normalise_and_limit
@@ -268,6 +269,7 @@ def master(
         speech_end=timeline[-1].end,
         bed_outro_start=outro_start,
         timeline=timeline,
+        short_term_loudness=short_term_series(limited.hop_sums, rate),
     )
     voice_out = bed_out = None
     if keep_tracks:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from audiofn.audio import Audio
+    from audiofn.dsp.loudness import LoudnessSeries
 
     Float64: TypeAlias = npt.NDArray[np.float64]
     Float32: TypeAlias = npt.NDArray[np.float32]
@@ -51,10 +52,14 @@ class MasterReport:
     speech_end: float
     bed_outro_start: float | None
     timeline: tuple[SectionSpan, ...] = field(default_factory=tuple)
+    short_term_loudness: LoudnessSeries | None = None
+    """Short-term loudness (3 s windows) every 0.5 s or more, of the master before encoding:
+    the loudness-over-time plot."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready, rounded for humans (the job record / API)."""
         raw = asdict(self)
+        del raw["short_term_loudness"]  # written in its own form below, or left out
         for key, value in raw.items():
             if isinstance(value, float):
                 raw[key] = round(value, 3)
@@ -62,6 +67,8 @@ class MasterReport:
             {"index": s.index, "start": round(s.start, 3), "end": round(s.end, 3)}
             for s in self.timeline
         ]
+        if self.short_term_loudness is not None:
+            raw["short_term_loudness"] = self.short_term_loudness.to_dict()
         return raw
 
 

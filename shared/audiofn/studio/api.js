@@ -7,9 +7,11 @@ export const apiBase = new URL("../", window.location.href);
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super((body && body.message) || `the API answered ${status}`);
+    // Our routes answer {message, field}; the OpenAI-compatible ones {error: {message, param}}.
+    const error = (body && typeof body.error === "object" && body.error) || {};
+    super((body && body.message) || error.message || `the API answered ${status}`);
     this.status = status;
-    this.field = body && body.field;
+    this.field = (body && body.field) || error.param;
     this.body = body;
   }
 }
@@ -24,8 +26,9 @@ export const session = {
   },
 };
 
-/** Calls a route; answers {status, body}. 4xx/5xx throw ApiError with the API's message. */
-export async function call(method, path, { query, json, form, accept } = {}) {
+/** Calls a route; answers {status, body, headers}. 4xx/5xx throw ApiError with the API's
+ *  message. With `binary`, a successful body is a Blob (audio). */
+export async function call(method, path, { query, json, form, accept, binary } = {}) {
   const url = new URL(path.replace(/^\//, ""), apiBase);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
@@ -41,6 +44,7 @@ export async function call(method, path, { query, json, form, accept } = {}) {
   if (accept) headers.accept = accept;
   const response = await fetch(url, { method, headers, body });
   const type = response.headers.get("content-type") || "";
+  if (binary && response.ok) return { status: response.status, body: await response.blob(), headers: response.headers };
   const parsed = type.includes("json") ? await response.json() : await response.text();
   if (response.status === 401) {
     // The key was revoked (or the admin rotated it): back to the sign-in form, saying why.
@@ -49,7 +53,7 @@ export async function call(method, path, { query, json, form, accept } = {}) {
   if (!response.ok) {
     throw new ApiError(response.status, typeof parsed === "object" ? parsed : { message: parsed });
   }
-  return { status: response.status, body: parsed };
+  return { status: response.status, body: parsed, headers: response.headers };
 }
 
 /** Shows an error's message in an element (hidden when there is none). */
@@ -60,8 +64,9 @@ export function showError(element, error) {
     return;
   }
   element.hidden = false;
+  const named = !error.field || String(error.message).startsWith(`${error.field}:`);
   element.textContent = error instanceof ApiError
-    ? `${error.message}${error.field ? ` (${error.field})` : ""}`
+    ? `${error.message}${named ? "" : ` (${error.field})`}`
     : String(error.message || error);
 }
 

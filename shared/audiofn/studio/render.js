@@ -208,21 +208,27 @@ async function render() {
 
 /** Follows a job: the POST waits a while and may answer 202; GET then reports done/total. */
 async function runJob(kind, posted, route, query) {
+  let counted; // the job's total from its 202 answers: a finished GET names one listener's file
+  const report = (body) => {
+    counted = body.total;
+    progress(`${kind}: ${body.done} of ${body.total}`, body.done, body.total);
+  };
   let answer = await pollWhile(posted, async () => {
     const { status, body } = await call("GET", route, { query });
-    if (status === 202) progress(`${kind}: ${body.done} of ${body.total}`, body.done, body.total);
+    if (status === 202) report(body);
   });
+  counted = answer.body.total ?? counted;
   let finished = answer.body.status === "done";
   while (!finished) {
     const { status, body } = await call("GET", route, { query });
     finished = status !== 202;
     if (!finished) {
-      progress(`${kind}: ${body.done} of ${body.total}`, body.done, body.total);
+      report(body);
       await sleep(800);
     }
     answer = { body };
   }
-  const total = answer.body.files ?? answer.body.masters ?? 1;
+  const total = answer.body.files ?? answer.body.masters ?? counted ?? 1;
   progress(`${kind}: done, ${total} ${kind === "Speech" ? "files" : "masters"}`, total, total);
   return answer.body;
 }

@@ -1,11 +1,13 @@
 // Results: the master in a player with its waveform (decoded here with WebAudio and drawn on a
-// canvas), the captions beside it following playback, the loudness report, and the files.
+// canvas), the captions beside it following playback, the loudness report with its
+// loudness-over-time plot, and the files.
 import { call, el, fillSelect, showError } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let result = null;
 let peaks = null; // [min, max] per canvas column
 let cues = [];
+let loudness = null; // the report the plot shows
 
 export function initResults() {
   const audio = $("player");
@@ -19,6 +21,16 @@ export function initResults() {
     if (!audio.duration) return;
     const box = canvas.getBoundingClientRect();
     audio.currentTime = ((event.clientX - box.left) / box.width) * audio.duration;
+  });
+  const plot = $("loudness-plot");
+  plot.addEventListener("click", (event) => {
+    if (!loudness?.short_term_loudness || !audio.duration) return;
+    const box = plot.getBoundingClientRect();
+    const fraction = (event.clientX - box.left - PLOT.left) / (box.width - PLOT.left - PLOT.right);
+    audio.currentTime = Math.max(0, Math.min(audio.duration, fraction * plotSeconds()));
+  });
+  window.addEventListener("resize", () => {
+    if (loudness && $("loudness-plot").clientWidth) drawLoudness(loudness); // not while hidden
   });
   canvas.addEventListener("keydown", (event) => {
     const step = { ArrowRight: 5, ArrowLeft: -5 }[event.key];
@@ -104,6 +116,7 @@ function showReport(report) {
     );
   }
   $("loudness-report").replaceChildren(...items);
+  drawLoudness(report);
 }
 
 function showFiles(answers) {
@@ -159,6 +172,7 @@ function follow() {
   const text = cue ? cue.text : "";
   if (box.textContent !== text) box.textContent = text;
   paintWaveform(audio.duration ? now / audio.duration : 0);
+  paintLoudness(now);
 }
 
 // ---------------------------------------------------------------- waveform
@@ -206,4 +220,173 @@ function paintWaveform(fraction) {
   }
   ctx.fillStyle = "#c0392b";
   ctx.fillRect(played, 0, 2, height);
+}
+
+// ---------------------------------------------------------------- loudness over time
+
+const PLOT = { left: 56, right: 14, top: 12, bottom: 34, height: 200 };
+const fmtLu = (value) => `${value.toFixed(1)} LUFS`;
+
+/** Short-term loudness of the report's series, with the target, axes and, as its text
+ *  alternative, a summary and a table of every value. Reports made before the series existed
+ *  have none: the figure says so. */
+function drawLoudness(report) {
+  loudness = report;
+  const canvas = $("loudness-plot");
+  const series = report.short_term_loudness;
+  const rows = $("loudness-values").tBodies[0];
+  canvas.dataset.drawn = "false";
+  if (!series || !series.lufs.length) {
+    canvas.hidden = true;
+    $("loudness-values-box").hidden = true;
+    $("loudness-plot-summary").textContent = "This master's report has no loudness over time (it was made before the report carried it).";
+    rows.replaceChildren();
+    return;
+  }
+  canvas.hidden = false;
+  $("loudness-values-box").hidden = false;
+  const at = (index) => series.start + index * series.step;
+  const heard = series.lufs.filter((value) => value !== null);
+  const silent = series.lufs.length - heard.length;
+  $("loudness-plot-summary").textContent = heard.length
+    ? `From ${at(0).toFixed(1)} s to ${at(series.lufs.length - 1).toFixed(1)} s every ${series.step} s: `
+      + `between ${fmtLu(Math.min(...heard))} and ${fmtLu(Math.max(...heard))}, target ${fmtLu(report.target_lufs)}`
+      + `${silent ? `; silent in ${silent} of ${series.lufs.length} windows` : ""}.`
+    : "Silent throughout.";
+  rows.replaceChildren(...series.lufs.map((value, index) => el("tr", {},
+    el("td", { textContent: `${at(index).toFixed(1)} s` }),
+    el("td", { textContent: value === null ? "silence" : fmtLu(value) }))));
+  // Sharp on any screen: the backing store follows the displayed size.
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth || 960;
+  canvas.width = Math.round(width * ratio);
+  canvas.height = Math.round(PLOT.height * ratio);
+  canvas.getContext("2d").setTransform(ratio, 0, 0, ratio, 0, 0);
+  canvas.dataset.points = String(series.lufs.length);
+  paintLoudness($("player").currentTime || 0);
+  canvas.dataset.drawn = "true";
+}
+
+/** LUFS range shown: the values and the target with room around them, on a 6 LU grid. */
+function loudnessScale(values, target) {
+  const low = Math.floor((Math.min(target, ...values) - 3) / 6) * 6;
+  let high = Math.ceil((Math.max(target, ...values) + 3) / 6) * 6;
+  if (high - low < 18) high = low + 18;
+  return [low, high];
+}
+
+function niceStep(span, slots) {
+  const steps = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+  return steps.find((step) => span / step <= slots) || steps[steps.length - 1];
+}
+
+const clock = (seconds, step) => (seconds >= 60 || step >= 60
+  ? `${Math.floor(seconds / 60)}:${String(Math.round(seconds % 60)).padStart(2, "0")}`
+  : `${Number(seconds.toFixed(1))} s`);
+
+/** The plot's time axis: the whole master (the last window may end a hop short of it). */
+function plotSeconds() {
+  const series = loudness.short_term_loudness;
+  return Math.max(loudness.duration, series.start + (series.lufs.length - 1) * series.step);
+}
+
+function paintLoudness(now) {
+  const canvas = $("loudness-plot");
+  const series = loudness?.short_term_loudness;
+  if (!series || !series.lufs.length || canvas.hidden) return;
+  const ctx = canvas.getContext("2d");
+  const width = canvas.width / (window.devicePixelRatio || 1);
+  const height = PLOT.height;
+  const right = width - PLOT.right;
+  const bottom = height - PLOT.bottom;
+  const duration = plotSeconds();
+  const heard = series.lufs.filter((value) => value !== null);
+  const [low, high] = loudnessScale(heard, loudness.target_lufs);
+  const x = (seconds) => PLOT.left + (seconds / duration) * (right - PLOT.left);
+  const y = (lufs) => bottom - ((Math.max(low, lufs) - low) / (high - low)) * (bottom - PLOT.top);
+
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, width, height);
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.lineWidth = 1;
+  // before the first whole window there is no short-term value
+  const first = x(series.start);
+  ctx.fillStyle = "#f1f3f8";
+  ctx.fillRect(PLOT.left, PLOT.top, first - PLOT.left, bottom - PLOT.top);
+  if (first - PLOT.left > 190) {
+    ctx.fillStyle = "#5b6478";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "middle";
+    ctx.fillText(`before the first whole ${series.window} s window`, (PLOT.left + first) / 2, (PLOT.top + bottom) / 2);
+  }
+  // grid and axes' labels
+  ctx.fillStyle = "#5b6478";
+  ctx.strokeStyle = "#e3e7ef";
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  const grid = high - low > 36 ? 12 : 6;
+  for (let level = low; level <= high; level += grid) {
+    ctx.beginPath();
+    ctx.moveTo(PLOT.left, Math.round(y(level)) + 0.5);
+    ctx.lineTo(right, Math.round(y(level)) + 0.5);
+    ctx.stroke();
+    ctx.fillText(String(level), PLOT.left - 6, y(level));
+  }
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  const tick = niceStep(duration, Math.max(2, Math.floor((right - PLOT.left) / 70)));
+  for (let t = 0; t <= duration + 1e-6; t += tick) {
+    ctx.fillRect(Math.round(x(t)), bottom, 1, 4);
+    ctx.fillText(clock(t, tick), x(t), bottom + 6);
+  }
+  ctx.save();
+  ctx.translate(14, (PLOT.top + bottom) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText("LUFS", 0, -6);
+  ctx.restore();
+  ctx.strokeStyle = "#9aa3b5";
+  ctx.strokeRect(PLOT.left + 0.5, PLOT.top + 0.5, right - PLOT.left, bottom - PLOT.top);
+  // the target
+  ctx.strokeStyle = "#c0392b";
+  ctx.setLineDash([6, 4]);
+  ctx.beginPath();
+  ctx.moveTo(PLOT.left, Math.round(y(loudness.target_lufs)) + 0.5);
+  ctx.lineTo(right, Math.round(y(loudness.target_lufs)) + 0.5);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.fillStyle = "#c0392b";
+  ctx.textAlign = "right";
+  ctx.textBaseline = "bottom";
+  ctx.fillText(`target ${loudness.target_lufs} LUFS`, right - 4, y(loudness.target_lufs) - 2);
+  // the series, broken where it is silent
+  ctx.strokeStyle = "#2456c7";
+  ctx.lineWidth = 2;
+  ctx.lineJoin = "round";
+  ctx.beginPath();
+  let drawing = false;
+  series.lufs.forEach((value, index) => {
+    if (value === null) {
+      drawing = false;
+      return;
+    }
+    const px = x(series.start + index * series.step);
+    if (drawing) ctx.lineTo(px, y(value));
+    else ctx.moveTo(px, y(value));
+    drawing = true;
+  });
+  ctx.stroke();
+  ctx.fillStyle = "#2456c7";
+  series.lufs.forEach((value, index) => {
+    const alone = (series.lufs[index - 1] ?? null) === null && (series.lufs[index + 1] ?? null) === null;
+    if (value === null || !alone) return;
+    ctx.beginPath();
+    ctx.arc(x(series.start + index * series.step), y(value), 3, 0, 2 * Math.PI);
+    ctx.fill();
+  });
+  // where playback is
+  if (now > 0) {
+    ctx.fillStyle = "rgba(192, 57, 43, 0.8)";
+    ctx.fillRect(Math.round(x(Math.min(now, duration))), PLOT.top, 2, bottom - PLOT.top);
+  }
 }
