@@ -15,8 +15,8 @@ from audiofn.openai_speech.encoders import stream_encoder
 from audiofn.openai_speech.request import parse_speech_request
 from audiofn.openai_speech.sentences import (
     CLAUSE_PAUSE_MS,
-    PHRASE_PAUSE_MS,
     PARAGRAPH_PAUSE_MS,
+    PHRASE_PAUSE_MS,
     SENTENCE_PAUSE_MS,
     split_pieces,
 )
