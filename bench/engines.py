@@ -7,7 +7,9 @@ the streamed first byte of a 1,000-word text through the OpenAI speech stream (H
 ``openai`` client, mp3): the request is opened, its first chunk read, and the stream closed
 (the rest of the text is then never spoken); the median of RUNS requests per voice;
 the process's peak memory with Piper and Kokoro loaded and speaking (what a speaking
-function holds).
+function holds);
+where Kokoro's first piece spends its CPU: phonemes, style, the model's run, and the frames
+it speaks (the model's own leading silence among them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import resource
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import openai
 
@@ -80,11 +83,51 @@ def first_piece_cpu_seconds(voice: str, text: str) -> tuple[str, float]:
     return plan.pieces[0].text, statistics.median(timings)
 
 
+def kokoro_first_piece_profile(text: str) -> dict[str, float]:
+    """CPU-seconds (median of RUNS) of each step of the stream's first Kokoro piece, and the
+    frames (25 ms) the model speaks for it: in all, before the first phoneme, after the last."""
+    from audiofn.openai_speech.request import SpeechRequest
+    from audiofn.openai_speech.synthesis import plan_speech
+    from audiofn.tts import kokoro_engine
+    from audiofn.tts.registry import EngineSettings
+
+    request = SpeechRequest.model_validate(
+        {"model": "tts-1", "voice": ENGINE_VOICES["kokoro"], "input": text[:4096]}
+    )
+    plan = plan_speech(request, engine_settings=EngineSettings())
+    piece, voice = plan.pieces[0].text, plan.voice
+    engine = kokoro_engine.get_kokoro()
+    language = kokoro_engine.espeak_voice(voice)
+    phonemes = kokoro_engine.phonemize(piece, language)
+    style = kokoro_engine.voice_style(voice)
+
+    def cpu(step: Any) -> float:
+        step()
+        timings = []
+        for _ in range(RUNS):
+            started = time.process_time()
+            step()
+            timings.append(time.process_time() - started)
+        return statistics.median(timings)
+
+    _, frames = engine._run(phonemes, style, 1.0)
+    return {
+        "phonemise": cpu(lambda: kokoro_engine.phonemize(piece, language)),
+        "style": cpu(lambda: kokoro_engine.voice_style(voice)),
+        "model": cpu(lambda: engine._run(phonemes, style, 1.0)),
+        "whole": cpu(lambda: engine.synthesize_timed(piece, voice)),
+        "frames": float(frames.sum()),
+        "lead_frames": float(frames[0]),
+        "tail_frames": float(frames[-2:].sum()),
+    }
+
+
 def main() -> None:
     rates = {engine: cpu_per_audio_second(voice) for engine, voice in ENGINE_VOICES.items()}
     pieces = {
         engine: first_piece_cpu_seconds(voice, LONG_TEXT) for engine, voice in ENGINE_VOICES.items()
     }
+    profile = kokoro_first_piece_profile(LONG_TEXT)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = ROOT / "bench" / "out"
     with start_runtime(out / "data-engines", cwd=ROOT) as runtime:
@@ -108,6 +151,13 @@ def main() -> None:
     print("CPU time to the stream's first chunk, in-process (median):")
     for engine, (text, seconds) in pieces.items():
         print(f"  {engine:7s} {seconds:6.3f} CPU-s   first piece {text!r}")
+    print(
+        "Kokoro's first piece, CPU-s (median):"
+        f" phonemise {profile['phonemise']:.4f}, style {profile['style']:.4f},"
+        f" model {profile['model']:.3f}, whole synthesis with word timings {profile['whole']:.3f};"
+        f" {profile['frames']:.0f} frames of 25 ms, {profile['lead_frames']:.0f} before the first"
+        f" phoneme and {profile['tail_frames']:.0f} for the last phoneme and the end"
+    )
     print(f"peak memory with Piper, Kokoro and eSpeak loaded and speaking: {peak_mb:.0f} MB")
 
 

@@ -257,9 +257,12 @@ def align_written_words(
         a=[key(w) for w in words], b=[key(h[0]) for h in heard], autojunk=False
     )
     timed: list[tuple[str, float, float]] = []
-    for _, a0, a1, b0, b1 in matcher.get_opcodes():
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
         if a0 == a1:
             continue  # heard but not written: nothing to show
+        if tag == "equal":  # each word keeps its own timing
+            timed += [(w, *heard[b0 + i][1:3]) for i, w in enumerate(words[a0:a1])]
+            continue
         if b0 == b1:  # written but not heard: squeeze in at the previous word's end
             at = timed[-1][2] if timed else heard[0][1]
             timed += [(w, at, at) for w in words[a0:a1]]

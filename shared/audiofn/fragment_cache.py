@@ -13,7 +13,9 @@ that someone said it.
 Fragments are stored losslessly (32-bit float WAV) and a miss returns the stored bytes
 decoded, exactly as a hit does, so what comes out of the cache is the same to the last bit
 whether it was just rendered or read back. The bucket's lifecycle rule on
-:data:`FRAGMENT_PREFIX` bounds the cache by age (see `template.yaml`).
+:data:`FRAGMENT_PREFIX` bounds the cache by age (see `template.yaml`). A fragment whose engine
+timed its words (Kokoro) keeps them beside it (:func:`audiofn.tts.word_timings.timings_key`),
+written before the audio, so a hit has them too.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 
     from audiofn.audio import Audio
     from audiofn.storage.media import MediaStore
+    from audiofn.tts.word_timings import TimedSpeech
 
 FRAGMENT_PREFIX = "cache/fragments/"
 """Where fragments live in the media bucket; the template's lifecycle rule expires them."""
@@ -113,24 +116,43 @@ class FragmentCache:
     stats: CacheStats | None = None
 
     def get_or_render(self, spec: FragmentSpec, render: Callable[[], Audio]) -> Audio:
+        from audiofn.tts.word_timings import TimedSpeech
+
+        return self._get_or_render(spec, lambda: TimedSpeech(render()), timed=False).audio
+
+    def get_or_render_timed(
+        self, spec: FragmentSpec, render: Callable[[], TimedSpeech]
+    ) -> TimedSpeech:
+        """:meth:`get_or_render` for speech with its word timings (None if it has none)."""
+        return self._get_or_render(spec, render, timed=True)
+
+    def _get_or_render(
+        self, spec: FragmentSpec, render: Callable[[], TimedSpeech], *, timed: bool
+    ) -> TimedSpeech:
+        from audiofn.tts.word_timings import TimedSpeech, store_words, stored_words
+
         key = fragment_object_key(spec)
         if self.enabled:
             data = self.media.get_bytes_if_exists(key)
             if data is not None:
                 if self.stats is not None:
                     self.stats.hits += 1
-                return decode_fragment(data)
+                words = stored_words(self.media, key) if timed else None
+                return TimedSpeech(decode_fragment(data), words)
         if self.stats is not None:
             self.stats.misses += 1
-        data = encode_fragment(render())
+        rendered = render()
+        data = encode_fragment(rendered.audio)
         if self.enabled:
             try:
+                if rendered.words is not None:  # before the audio, whose presence is the hit
+                    store_words(self.media, key, rendered.words)
                 self.media.put_bytes(key, data, "audio/wav")
             except Exception as error:  # a cache that cannot be written is only slower
                 logger.warning(
                     "fragment cache write failed", extra={"key": key, "error": str(error)}
                 )
-        return decode_fragment(data)
+        return TimedSpeech(decode_fragment(data), rendered.words)
 
 
 def speech_variant(normalize: bool, lexicon_entries: Sequence[BaseModel] = ()) -> str:

@@ -130,3 +130,24 @@ def test_one_organisation_never_reads_another_s_fragments(aws: SimpleNamespace) 
     # Then it is synthesised again (no timing tells B that A said it), stored under B's prefix
     assert len(calls) == 2 and cache.stats == CacheStats(hits=0, misses=2)
     assert fragment_object_key(spec(org_id="org-b")).startswith(f"{FRAGMENT_PREFIX}org-b/")
+
+
+def test_a_hit_keeps_the_word_timings_of_the_miss(aws: SimpleNamespace) -> None:
+    from audiofn.tts.word_timings import TimedSpeech, WordTiming
+
+    # Given a render whose engine timed its words
+    words = (WordTiming("Hello.", 0.25, 0.7),)
+    calls = []
+
+    def render() -> TimedSpeech:
+        calls.append(1)
+        return TimedSpeech(Audio(np.zeros(24000, np.float32), 24000), words)
+
+    cache = FragmentCache(MediaStore(aws.bucket))
+    # When it is asked for twice
+    first = cache.get_or_render_timed(spec(engine="kokoro"), render)
+    second = cache.get_or_render_timed(spec(engine="kokoro"), render)
+    # Then the second is a hit that has the same timings; audio without timings has none
+    assert calls == [1] and first.words == second.words == words
+    assert cache.get_or_render_timed(spec(), lambda: TimedSpeech(first.audio)).words is None
+    assert cache.get_or_render_timed(spec(), render).words is None  # the untimed hit

@@ -22,3 +22,11 @@ def test_unheard_words_are_kept():
     timed = align_written_words("alpha beta gamma", [("alpha", 0.0, 0.4), ("gamma", 0.9, 1.3)])
 
     assert [w for w, _, _ in timed] == ["alpha", "beta", "gamma"]
+
+
+def test_matched_words_keep_their_own_timings():
+    heard = [("Good", 0.65, 0.8), ("morning", 0.9, 1.3), ("Ada,", 1.9, 2.2)]
+
+    timed = align_written_words("Good morning Ada,", heard)
+
+    assert timed == heard

@@ -1,10 +1,10 @@
 # ruff: noqa: RUF001 -- IPA in the SSML sample, on purpose
 """Kokoro voices, run for real: names that sound like their names, blends, word timings.
 
-Speakers are told apart with a text-controlled timbre measure (the mean and spread of MFCCs
-over voiced frames, every voice saying the same sentences): each voice says two different
-sentences, the least similar pair of one voice's own renderings is the same-speaker threshold,
-and every two different voices must fall below it.
+Speakers are told apart with the speaker encoder (:mod:`audiofn.speakers.encoder`, Resemblyzer's
+d-vectors): every voice says the same two sentences, each of a voice's renderings must score at
+least ``SAME_SPEAKER_THRESHOLD`` against its other one, and every rendering of one voice below
+it against every rendering of another.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ SENTENCES = (
     "The quick brown fox jumps over the lazy dog near the river bank.",
     "Please call Stella and ask her to bring these things with her from the store.",
 )
+BLEND = "af_bella+am_onyx"
 OPENAI_GENDERS = {
     "alloy": "female",
     "nova": "female",
@@ -62,44 +63,23 @@ def whisper() -> Any:
 @pytest.fixture(scope="module")
 def renderings(kokoro: Any) -> dict[str, list[Audio]]:
     """Each OpenAI name and a blend, saying each sentence."""
-    names = [*OPENAI_GENDERS, "af_bella(2)+am_onyx(1)"]
+    names = [*OPENAI_GENDERS, BLEND]
     return {
         name: [kokoro.synthesize(sentence, voice(name)) for sentence in SENTENCES] for name in names
     }
 
 
-def timbre(audio: Audio) -> np.ndarray:
-    """Mean and standard deviation of 20 MFCCs (c1..c20) over the louder frames."""
-    import scipy.fft
-    import scipy.signal
+def embeddings(audios: list[Audio]) -> list[np.ndarray]:
+    from audiofn.speakers.encoder import get_encoder
 
-    rate = 16_000
-    samples = scipy.signal.resample_poly(audio.samples, rate, audio.sample_rate)
-    frame, hop = 400, 160
-    frames = np.lib.stride_tricks.sliding_window_view(samples, frame)[::hop] * np.hanning(frame)
-    power = np.abs(np.fft.rfft(frames, 512)) ** 2
-    energy = power.sum(axis=1)
-    power = power[energy > np.percentile(energy, 40)]
-    mel = np.linspace(0, 2595 * np.log10(1 + (rate / 2) / 700), 42)
-    edges = np.floor((700 * (10 ** (mel / 2595) - 1)) / (rate / 2) * 256).astype(int)
-    bank = np.zeros((40, 257))
-    for band in range(40):
-        low, mid, high = edges[band], edges[band + 1], edges[band + 2]
-        bank[band, low : mid + 1] = np.linspace(0, 1, mid - low + 1)
-        bank[band, mid : high + 1] = np.linspace(1, 0, high - mid + 1)
-    mfcc = scipy.fft.dct(np.log(power @ bank.T + 1e-10), norm="ortho", axis=1)[:, 1:21]
-    return np.concatenate([mfcc.mean(axis=0), mfcc.std(axis=0)])
+    return get_encoder().embed_utterances(audios)
 
 
-def similarity(a: np.ndarray, b: np.ndarray) -> float:
-    """Cosine after standardising each dimension (so no single coefficient dominates)."""
-    return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+def closest(a: list[np.ndarray], b: list[np.ndarray]) -> float:
+    """The highest similarity between any rendering of one voice and any of another."""
+    from audiofn.speakers.encoder import similarity
 
-
-def standardised(embeddings: dict[str, list[np.ndarray]]) -> dict[str, list[np.ndarray]]:
-    every = np.stack([e for items in embeddings.values() for e in items])
-    mean, spread = every.mean(axis=0), every.std(axis=0) + 1e-9
-    return {k: [(e - mean) / spread for e in items] for k, items in embeddings.items()}
+    return max(similarity(x, y) for x in a for y in b)
 
 
 def words(text: str) -> list[str]:
@@ -223,34 +203,27 @@ def test_openai_names_sound_like_their_gender_and_say_the_words(
 
 
 def test_openai_names_are_six_different_speakers(renderings: dict[str, list[Audio]]) -> None:
-    embeddings = standardised(
-        {name: [timbre(a) for a in audio] for name, audio in renderings.items()}
-    )
-    same = min(similarity(*embeddings[name]) for name in OPENAI_GENDERS)
+    from audiofn.speakers.encoder import SAME_SPEAKER_THRESHOLD, similarity
+
+    embedded = {name: embeddings(renderings[name]) for name in OPENAI_GENDERS}
+    for name, (first, second) in embedded.items():  # the threshold holds a voice together
+        assert similarity(first, second) >= SAME_SPEAKER_THRESHOLD, name
     for a, b in combinations(OPENAI_GENDERS, 2):
-        across = max(similarity(x, y) for x in embeddings[a] for y in embeddings[b])
-        assert across < same, (a, b, across, same)
+        assert closest(embedded[a], embedded[b]) < SAME_SPEAKER_THRESHOLD, (a, b)
 
 
 def test_a_blend_is_neither_of_its_parts_and_says_the_words(
     renderings: dict[str, list[Audio]], kokoro: Any, whisper: Any
 ) -> None:
+    from audiofn.speakers.encoder import SAME_SPEAKER_THRESHOLD, similarity
     from audiofn.stt.wer import word_error_rate
 
-    blend = "af_bella(2)+am_onyx(1)"
     bella = [kokoro.synthesize(sentence, voice("af_bella")) for sentence in SENTENCES]
-    embeddings = standardised(
-        {
-            "blend": [timbre(a) for a in renderings[blend]],
-            "af_bella": [timbre(a) for a in bella],
-            "am_onyx": [timbre(a) for a in renderings["onyx"]],
-        }
-    )
-    same = min(similarity(*items) for items in embeddings.values())
-    for part in ("af_bella", "am_onyx"):
-        across = max(similarity(x, y) for x in embeddings["blend"] for y in embeddings[part])
-        assert across < same, (part, across, same)
-    for sentence, rendered in zip(SENTENCES, renderings[blend], strict=True):
+    blend = embeddings(renderings[BLEND])
+    assert similarity(*blend) >= SAME_SPEAKER_THRESHOLD  # the blend is one speaker
+    assert closest(blend, embeddings(bella)) < SAME_SPEAKER_THRESHOLD
+    assert closest(blend, embeddings(renderings["onyx"])) < SAME_SPEAKER_THRESHOLD
+    for sentence, rendered in zip(SENTENCES, renderings[BLEND], strict=True):
         assert word_error_rate(sentence, whisper.transcribe(rendered).text) <= 0.1
 
 
@@ -291,3 +264,46 @@ def test_ssml_phonemes_and_breaks_are_spoken_by_kokoro(whisper: Any) -> None:
         render_text(
             '<speak><phoneme ph="q̈">x</phoneme></speak>', voice("af_heart"), 1.0, EngineSettings()
         )
+
+
+def test_word_boundaries_of_a_kokoro_voice_are_its_own_timings(
+    monkeypatch: pytest.MonkeyPatch, whisper: Any
+) -> None:
+    import base64
+    import difflib
+    import json
+
+    from audiofn.codecs import decode
+    from audiofn.openai_speech import word_boundaries
+    from audiofn.openai_speech.request import SpeechRequest
+    from audiofn.openai_speech.synthesis import plan_speech
+
+    lines = [line.strip() for line in CORPUS.read_text().splitlines() if line.strip()][:3]
+    text = " ".join(lines)
+    request = SpeechRequest.model_validate(
+        {"model": "tts-1", "voice": "nova", "input": text, "response_format": "wav"}
+    )
+    plan = plan_speech(request, engine_settings=EngineSettings())
+
+    # Given Whisper out of reach of the boundaries
+    def no_whisper(*args: Any) -> Any:
+        raise AssertionError("a Kokoro voice's boundaries must not need Whisper")
+
+    monkeypatch.setattr(word_boundaries, "_heard_words", no_whisper)
+    body = json.loads(word_boundaries.boundaries_json(plan, EngineSettings(), text))
+    monkeypatch.undo()
+
+    # Then each word starts where Whisper hears it in the reply's audio
+    events = [e for e in body["word_boundaries"] if e["boundary_type"] == "word"]
+    assert len(events) == len(words(text))
+    heard = whisper.transcribe(decode(base64.b64decode(body["audio"])), word_timestamps=True)
+    ours = [" ".join(words(e["text"])) for e in events]
+    theirs = [" ".join(words(w.word)) for w in heard.words]
+    matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
+    offsets = [
+        abs(heard.words[block.b + i].start - events[block.a + i]["audio_offset_ms"] / 1000)
+        for block in matcher.get_matching_blocks()
+        for i in range(block.size)
+    ]
+    assert len(offsets) >= 0.7 * len(events), (ours, theirs)
+    assert statistics.median(offsets) <= 0.080, offsets

@@ -25,6 +25,7 @@ from audiofn.text.lexicon import Lexicon, LexiconEntry, ResolvedLexicon
 from audiofn.text.ssml import is_ssml
 from audiofn.tts.catalogue import Voice
 from audiofn.tts.registry import EngineSettings
+from audiofn.tts.word_timings import WordTiming
 
 FADE_MS = 5
 FIRST_PIECE_WORDS_BY_PROVIDER = {"kokoro": 4}
@@ -91,40 +92,58 @@ def plan_speech(
 
 def speak_piece(plan: SpeechPlan, piece: Piece, settings: EngineSettings) -> Samples:
     """One piece at the output rate, trimmed, faded and followed by its pause."""
-    from audiofn.dsp.effects import resample
-    from audiofn.tts.ssml_render import _trim, render_text
+    return speak_piece_timed(plan, piece, settings)[0]
 
-    audio = render_text(
+
+def speak_piece_timed(
+    plan: SpeechPlan, piece: Piece, settings: EngineSettings
+) -> tuple[Samples, tuple[WordTiming, ...] | None]:
+    """:func:`speak_piece`, with its words' timings where the engine gives them."""
+    from audiofn.dsp.effects import resample
+    from audiofn.tts.ssml_render import _trimmed, render_text_timed
+    from audiofn.tts.word_timings import shifted
+
+    spoken = render_text_timed(
         piece.text, plan.voice, plan.speed, settings, lexicon=plan.lexicon, field="input"
     )
+    audio = spoken.audio
     if audio.samples.ndim > 1:
         audio = Audio(audio.samples.mean(axis=1).astype(np.float32), audio.sample_rate)
-    audio = _trim(audio)
+    audio, moved = _trimmed(audio)
+    words = shifted(spoken.words, moved) if spoken.words is not None else None
     samples = np.asarray(audio.samples, dtype=np.float32) * np.float32(GAIN)
     fade = min(FADE_MS * audio.sample_rate // 1000, len(samples) // 2)
     if fade:
         ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
         samples[:fade] *= ramp
         samples[-fade:] *= ramp[::-1]
-    spoken = resample(Audio(samples, audio.sample_rate), plan.sample_rate).samples
+    said = resample(Audio(samples, audio.sample_rate), plan.sample_rate).samples
     pause = round(piece.pause_ms / plan.speed * plan.sample_rate / 1000)
-    return np.concatenate([spoken, np.zeros(pause, dtype=np.float32)])
+    return np.concatenate([said, np.zeros(pause, dtype=np.float32)]), words
 
 
 def iter_audio(
     plan: SpeechPlan, settings: EngineSettings, progress: SpeechProgress | None = None
 ) -> Iterator[Samples]:
     """Each piece's samples, spoken only when the previous one has been taken."""
+    for samples, _ in iter_timed_audio(plan, settings, progress):
+        yield samples
+
+
+def iter_timed_audio(
+    plan: SpeechPlan, settings: EngineSettings, progress: SpeechProgress | None = None
+) -> Iterator[tuple[Samples, tuple[WordTiming, ...] | None]]:
+    """:func:`iter_audio`, each piece with its words' timings where the engine gives them."""
     import time
 
     for piece in plan.pieces:
         started = time.perf_counter()
-        samples = speak_piece(plan, piece, settings)
+        samples, words = speak_piece_timed(plan, piece, settings)
         if progress is not None:
             progress.pieces_spoken += 1
             progress.audio_seconds += len(samples) / plan.sample_rate
             progress.piece_seconds.append(time.perf_counter() - started)
-        yield samples
+        yield samples, words
 
 
 def iter_encoded(

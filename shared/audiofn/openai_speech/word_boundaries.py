@@ -7,10 +7,11 @@ client's event shape (``type: "word_boundary"``, ``text``, ``audio_offset_ms``,
 "word_boundaries": [...]}``; streamed, it is NDJSON: ``{"type": "audio", "data": <base64>}``
 lines as the audio is encoded, each followed by its piece's boundary events.
 
-Timings come the way captions get theirs: Whisper hears each spoken piece with word
-timestamps and the written words take the heard words' times (``align_written_words``).
-Whisper tiny.en only knows English, so a piece in another language (or one it hears nothing
-in) shares its spoken time among its words by their length.
+Timings come the way captions get theirs: the engine's own where it gives them (Kokoro's
+phoneme durations), else Whisper hears each spoken piece with word timestamps; the written
+words take those words' times (``align_written_words``). Whisper tiny.en only knows English,
+so a piece of another engine in another language (or one it hears nothing in) shares its
+spoken time among its words by their length.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import numpy as np
 
 from audiofn.audio import Audio, Samples
 from audiofn.openai_speech.encoders import stream_encoder, wav_stream_header
-from audiofn.openai_speech.synthesis import SpeechPlan, SpeechProgress, iter_audio
+from audiofn.openai_speech.synthesis import SpeechPlan, SpeechProgress, iter_timed_audio
 from audiofn.tts.registry import EngineSettings
+from audiofn.tts.word_timings import WordTiming
 
 _TOKEN = re.compile("\\w[\\w'\u2019-]*|[^\\w\\s]+")
 
@@ -92,13 +94,18 @@ def piece_boundaries(
     english: bool,
     text_offset: int,
     audio_offset: float,
+    given: tuple[WordTiming, ...] | None = None,
 ) -> list[dict[str, Any]]:
-    """The sentence, then its words and punctuation, on the whole stream's clock."""
+    """The sentence, then its words and punctuation, on the whole stream's clock; ``given``
+    is the engine's own timing of the piece's words, if it gave one."""
     from audiofn.captions import align_written_words
 
     spoken = _spoken_seconds(samples, sample_rate)
     written = piece.split()
-    heard = _heard_words(samples, sample_rate, english)
+    if given is not None:
+        heard = [(w.word, w.start, w.end) for w in given]
+    else:
+        heard = _heard_words(samples, sample_rate, english)
     timed = align_written_words(piece, heard) if heard else []
     if len(timed) != len(written):
         timed = _by_length(written, spoken)
@@ -132,7 +139,7 @@ def iter_timed_chunks(
     encoder = stream_encoder(plan.response_format, plan.sample_rate)
     clock = 0.0
     pieces = iter(zip(plan.pieces, offsets, strict=True))
-    for samples in iter_audio(plan, settings, progress):
+    for samples, words in iter_timed_audio(plan, settings, progress):
         piece, offset = next(pieces)
         events = piece_boundaries(
             piece.text,
@@ -141,6 +148,7 @@ def iter_timed_chunks(
             english=english,
             text_offset=offset,
             audio_offset=clock,
+            given=words,
         )
         clock += len(samples) / plan.sample_rate
         yield encoder.encode(samples), events

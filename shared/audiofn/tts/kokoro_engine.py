@@ -25,15 +25,15 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from audiofn.audio import Audio
 from audiofn.tts.base import EngineUnavailable, SynthesisError
+from audiofn.tts.word_timings import TimedSpeech, WordTiming, scaled
 
 if TYPE_CHECKING:
     from audiofn.tts.catalogue import Voice
@@ -238,19 +238,6 @@ def phonemize(text: str, espeak_voice: str) -> str:
 # --- Speech ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class WordTiming:
-    word: str
-    start: float
-    end: float
-
-
-@dataclass(frozen=True)
-class TimedSpeech:
-    audio: Audio
-    words: tuple[WordTiming, ...]
-
-
 _SENTENCE_END = re.compile(r"(?<=[.!?;:…])[\"'”’)\]]*\s+")
 
 
@@ -326,6 +313,7 @@ class KokoroEngine:
         offset = 0
         gap = np.zeros(int(SENTENCE_PAUSE_S * SAMPLE_RATE), np.float32)
         for sentence in split_sentences(text):
+            symbols: list[_Symbol] = []
             for phonemes in _fit(phonemize(sentence, language)):
                 samples, frames = self._run(phonemes, style, model_speed)
                 if not len(samples):
@@ -333,20 +321,11 @@ class KokoroEngine:
                 if pieces:
                     pieces.append(gap)
                     offset += len(gap)
-                words.extend(_word_timings(sentence, phonemes, frames, offset, self._vocab))
+                symbols += _spoken_symbols(phonemes, frames, offset, self._vocab, symbols)
                 pieces.append(samples)
                 offset += len(samples)
-        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        stretch = speed / model_speed
-        if abs(stretch - 1.0) > 1e-6 and len(samples):
-            import pedalboard
-
-            samples = pedalboard.time_stretch(
-                samples[np.newaxis, :], SAMPLE_RATE, stretch_factor=stretch
-            )[0]
-            words = [WordTiming(w.word, w.start / stretch, w.end / stretch) for w in words]
-        audio = Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), SAMPLE_RATE)
-        return TimedSpeech(audio=audio, words=tuple(words))
+            words += _time_words(sentence.split(), symbols, language)
+        return _finish(pieces, words, speed / model_speed)
 
     def synthesize_mixed(
         self,
@@ -355,10 +334,13 @@ class KokoroEngine:
         speed: float = 1.0,
         *,
         language: str | None = None,
-    ) -> Audio:
+        written: str | None = None,
+    ) -> TimedSpeech:
         """Speak text given partly as IPA (SSML ``<phoneme>``, lexicon entries): each part is
         ``(text, is_ipa)``; text parts are phonemised (``language``: another eSpeak voice), IPA
-        parts spoken as given. A symbol the model has no id for is an error, not a gap."""
+        parts spoken as given. A symbol the model has no id for is an error, not a gap.
+        ``written`` is what the parts say, an IPA part's written word in its place (default:
+        the text parts); the result times its words."""
         espeak = language or espeak_voice(voice)
         symbols: list[str] = []
         for text, is_ipa in parts:
@@ -376,16 +358,18 @@ class KokoroEngine:
         phonemes = re.sub(r"\s+", " ", "".join(symbols)).strip()
         style = voice_style(voice)
         model_speed = min(max(speed, MIN_SPEED), MAX_SPEED)
-        pieces = [self._run(piece, style, model_speed)[0] for piece in _fit(phonemes)]
-        samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
-        stretch = speed / model_speed
-        if abs(stretch - 1.0) > 1e-6 and len(samples):
-            import pedalboard
-
-            samples = pedalboard.time_stretch(
-                samples[np.newaxis, :], SAMPLE_RATE, stretch_factor=stretch
-            )[0]
-        return Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), SAMPLE_RATE)
+        pieces: list[np.ndarray] = []
+        spoken: list[_Symbol] = []
+        offset = 0
+        for piece in _fit(phonemes):
+            samples, frames = self._run(piece, style, model_speed)
+            spoken += _spoken_symbols(piece, frames, offset, self._vocab, spoken)
+            pieces.append(samples)
+            offset += len(samples)
+        if written is None:
+            written = " ".join(text for text, is_ipa in parts if not is_ipa)
+        words = _time_words(written.split(), spoken, espeak)
+        return _finish(pieces, words, speed / model_speed)
 
     def synthesize(self, text: str, voice: Voice, speed: float = 1.0) -> Audio:
         """Speak plain text with a catalogue voice (a Kokoro name or blend)."""
@@ -428,41 +412,143 @@ _IPA_IGNORED = {"\u0361", "\u035c", ".", "|", "‖", "‿"}  # ties and syllable
 _PUNCTUATION = set(';:,.!?¡¿—…"«»“”()')
 
 
-def _word_timings(
-    text: str, phonemes: str, frames: np.ndarray, offset: int, vocab: dict[str, int]
-) -> list[WordTiming]:
-    """Each text word's span, from the model's frames per token (pads at both ends).
+class _Symbol(NamedTuple):
+    """A spoken phoneme symbol: its sample span and the phoneme word (run) it belongs to."""
 
-    eSpeak's phoneme words are runs of symbols between spaces; when their count differs from
-    the text's words (numbers, abbreviations), the text words share the runs in order."""
+    start: int
+    end: int
+    run: int
+
+
+def _spoken_symbols(
+    phonemes: str,
+    frames: np.ndarray,
+    offset: int,
+    vocab: dict[str, int],
+    before: Sequence[_Symbol] = (),
+) -> list[_Symbol]:
+    """The phonemes' spoken symbols (not spaces or punctuation), placed by the model's frames
+    per token (a pad at each end), ``offset`` samples into the audio. Runs are numbered on
+    from ``before`` (the same sentence's earlier pieces; pieces are cut between words)."""
     symbols = [symbol for symbol in phonemes if symbol in vocab][:MAX_PHONEMES]
     if len(frames) != len(symbols) + 2:
         return []
-    starts = np.concatenate([[0], np.cumsum(frames)]) * SAMPLES_PER_FRAME
-    runs: list[tuple[int, int]] = []  # (first, last) spoken symbol of each phoneme word
-    begin: int | None = None
-    end: int | None = None
-    for index, symbol in enumerate([*symbols, " "]):
+    starts = offset + np.concatenate([[0], np.cumsum(frames)]) * SAMPLES_PER_FRAME
+    run = before[-1].run + 1 if before else 0
+    spoken: list[_Symbol] = []
+    for index, symbol in enumerate(symbols):
         if symbol == " ":
-            if begin is not None and end is not None:
-                runs.append((begin, end))
-            begin = end = None
-        elif re.fullmatch(r"[^\W_]|[ˈˌːʰ̃ʲ]", symbol) or symbol not in _PUNCTUATION:
-            begin = index if begin is None else begin
-            end = index
-    words = text.split()
-    if not runs or not words:
+            if spoken and spoken[-1].run == run:
+                run += 1
+        elif symbol not in _PUNCTUATION:
+            spoken.append(_Symbol(int(starts[index + 1]), int(starts[index + 2]), run))
+    return spoken
+
+
+def _time_words(words: Sequence[str], spoken: Sequence[_Symbol], language: str) -> list[WordTiming]:
+    """Each written word's span. eSpeak usually says each word as one phoneme word; where it
+    does not (it joins "on the" into one, says "1984" in four), words are matched to phoneme
+    words by their own phoneme counts (:func:`_group_runs`), and words that share one split
+    it in proportion to those counts."""
+    if not words or not spoken:
         return []
-    timings: list[WordTiming] = []
-    for number, word in enumerate(words):
-        first = runs[number * len(runs) // len(words)]
-        last = runs[
-            max((number + 1) * len(runs) // len(words) - 1, number * len(runs) // len(words))
-        ]
-        start = (offset + starts[first[0] + 1]) / SAMPLE_RATE
-        end = (offset + starts[last[1] + 2]) / SAMPLE_RATE
-        timings.append(WordTiming(word, round(float(start), 3), round(float(end), 3)))
-    return timings
+    runs: list[list[_Symbol]] = []
+    for symbol in spoken:
+        if runs and runs[-1][-1].run == symbol.run:
+            runs[-1].append(symbol)
+        else:
+            runs.append([symbol])
+    if len(runs) == len(words):
+        groups = [(1, 1)] * len(words)
+    else:
+        counts = [_phoneme_count(word, language) for word in words]
+        groups = _group_runs(counts, [len(run) for run in runs])
+    spans: list[tuple[int, int]] = []
+    word_at = run_at = 0
+    for word_count, run_count in groups:
+        symbols = [symbol for run in runs[run_at : run_at + run_count] for symbol in run]
+        if word_count == 1:
+            spans.append((symbols[0].start, symbols[-1].end))
+        else:  # words said as one phoneme word: shared by their own lengths
+            lengths = np.array([_phoneme_count(w, language) for w in words[word_at:][:word_count]])
+            cuts = np.rint(np.cumsum(lengths) * len(symbols) / lengths.sum()).astype(int)
+            first = 0
+            for cut in cuts:
+                last = min(max(int(cut), first + 1), len(symbols))
+                spans.append((symbols[min(first, len(symbols) - 1)].start, symbols[last - 1].end))
+                first = last
+        word_at += word_count
+        run_at += run_count
+    return [
+        WordTiming(word, round(start / SAMPLE_RATE, 3), round(end / SAMPLE_RATE, 3))
+        for word, (start, end) in zip(words, spans, strict=True)
+    ]
+
+
+_MOST_JOINED = 3  # words eSpeak says as one phoneme word ("out of the")
+_MOST_SPLIT = 8  # phoneme words one written word may become ("1,234,567")
+_BAND = 12  # how far the matching may stray from the diagonal (bounds its work)
+
+
+def _group_runs(counts: Sequence[int], runs: Sequence[int]) -> list[tuple[int, int]]:
+    """Match words (their phoneme counts said alone) to phoneme words (their lengths) in
+    order: one to one, several words to one phoneme word, or one word to several; the
+    matching whose lengths differ least, one to one preferred. Groups of (words, runs)."""
+    inf = float("inf")
+    n, m = len(counts), len(runs)
+    cost = np.full((n + 1, m + 1), inf)
+    step: dict[tuple[int, int], tuple[int, int]] = {}
+    cost[0, 0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if cost[i, j] == inf or abs(j - i * m / n) > _BAND:
+                continue
+            shapes = [(k, 1) for k in range(2, _MOST_JOINED + 1)]
+            shapes += [(1, k) for k in range(1, _MOST_SPLIT + 1)]
+            for taken, said in shapes:
+                if i + taken > n or j + said > m:
+                    continue
+                expected = sum(counts[i : i + taken])
+                actual = sum(runs[j : j + said])
+                mismatch = abs(expected - actual) / max(expected, actual)
+                total = cost[i, j] + mismatch + (0.0 if (taken, said) == (1, 1) else 0.3)
+                if total < cost[i + taken, j + said]:
+                    cost[i + taken, j + said] = total
+                    step[(i + taken, j + said)] = (taken, said)
+    if cost[n, m] == inf:  # no matching within the shapes: all words share all runs
+        return [(n, m)] if n > 1 else [(1, m)]
+    groups: list[tuple[int, int]] = []
+    i, j = n, m
+    while i or j:
+        taken, said = step[(i, j)]
+        groups.append((taken, said))
+        i, j = i - taken, j - said
+    return groups[::-1]
+
+
+@lru_cache(maxsize=4096)
+def _phoneme_count(word: str, language: str) -> int:
+    """How many phoneme symbols eSpeak says a word with, alone (at least 1)."""
+    bare = "".join(c for c in word if c.isalnum() or c in "'’")
+    if not bare:
+        return 1
+    spoken = phonemize(bare, language)
+    return max(1, sum(1 for c in spoken if c != " " and c not in _PUNCTUATION))
+
+
+def _finish(pieces: list[np.ndarray], words: list[WordTiming], stretch: float) -> TimedSpeech:
+    """The pieces joined, time-stretched by ``stretch`` beyond the model's own speed range."""
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    timed = tuple(words)
+    if abs(stretch - 1.0) > 1e-6 and len(samples):
+        import pedalboard
+
+        samples = pedalboard.time_stretch(
+            samples[np.newaxis, :], SAMPLE_RATE, stretch_factor=stretch
+        )[0]
+        timed = scaled(timed, 1 / stretch)
+    audio = Audio(np.clip(samples, -1.0, 1.0).astype(np.float32), SAMPLE_RATE)
+    return TimedSpeech(audio=audio, words=timed)
 
 
 def get_kokoro() -> KokoroEngine:

@@ -6,6 +6,7 @@ The entry points::
     document = prepare(text, voice, normalize=True, lexicon=lexicon)   # parse + Lexi + words
     audio = render(document, voice, speed, settings)                   # Audio
     audio = render_text(text, voice, speed, settings, normalize=True, lexicon=lexicon)
+    timed = render_text_timed(text, voice, speed, settings)  # TimedSpeech: audio + words
     preview_text(text, voice, ...)        # the words as they will be said (Script.preview)
     words_not_in_dict(text, voice, ...)   # words the engine will guess
 
@@ -27,6 +28,10 @@ How each engine says the same markup:
 * Polly gets the document as SSML (breaks, prosody, phonemes, lang), emphasis as prosody.
 
 Plain text with no markup and nothing to change is sent to the engine as before.
+
+Kokoro's word timings (:mod:`audiofn.tts.word_timings`) come through every step that moves
+its audio: runs trimmed and joined with their pauses, pitch, volume. Other engines give none
+(``words`` is None) and are heard back by Whisper where timings are needed.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from audiofn.text.ssml import (
     to_ssml,
 )
 from audiofn.tts.base import SynthesisError
+from audiofn.tts.word_timings import TimedSpeech, WordTiming, shifted
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
@@ -66,6 +72,8 @@ __all__ = [
     "preview_text",
     "render",
     "render_text",
+    "render_text_timed",
+    "render_timed",
     "words_not_in_dict",
 ]
 
@@ -238,12 +246,35 @@ def render_text(
 ) -> Audio:
     """:func:`prepare` then :func:`render`: script text (a section, rendered for one
     listener) to speech with the voice's engine."""
+    return render_text_timed(
+        text, voice, speed, settings, normalize=normalize, lexicon=lexicon, field=field
+    ).audio
+
+
+def render_text_timed(
+    text: str,
+    voice: Voice,
+    speed: float,
+    settings: EngineSettings,
+    *,
+    normalize: bool = True,
+    lexicon: Lexicon | ResolvedLexicon | None = None,
+    field: str = "text",
+) -> TimedSpeech:
+    """:func:`render_text` with the spoken words' timings where the engine gives them."""
     document = prepare(text, voice, normalize=normalize, lexicon=lexicon, field=field)
-    return render(document, voice, speed, settings)
+    return render_timed(document, voice, speed, settings)
 
 
 def render(document: Document, voice: Voice, speed: float, settings: EngineSettings) -> Audio:
     """Speak a prepared document with the engine that serves the voice."""
+    return render_timed(document, voice, speed, settings).audio
+
+
+def render_timed(
+    document: Document, voice: Voice, speed: float, settings: EngineSettings
+) -> TimedSpeech:
+    """:func:`render` with the spoken words' timings where the engine gives them (Kokoro)."""
     from audiofn.tts.registry import get_engine
 
     if speed <= 0:
@@ -255,10 +286,13 @@ def render(document: Document, voice: Voice, speed: float, settings: EngineSetti
         text = _squash(run.text) if isinstance(run, Run) else ""
         if voice.provider == "piper":
             text = _safe_text(text)  # Piper reads [[ ]] as phonemes: text never opens one
-        plain: Audio = engine.synthesize(text, voice, speed)
-        return plain
+        timed = getattr(engine, "synthesize_timed", None)  # engines that time their words
+        if timed is not None:
+            spoken: TimedSpeech = timed(text, voice, speed)
+            return spoken
+        return TimedSpeech(engine.synthesize(text, voice, speed))
     if voice.provider == "polly":
-        return _render_polly(engine, document, voice, speed)
+        return TimedSpeech(_render_polly(engine, document, voice, speed))
     return _render_runs(engine, items, voice, speed, document.language)
 
 
@@ -278,27 +312,30 @@ def _is_plain(items: Sequence[Run | Break], document: Document) -> bool:
 
 def _render_runs(
     engine: Any, items: Sequence[Run | Break], voice: Voice, speed: float, base: str | None
-) -> Audio:
+) -> TimedSpeech:
     import numpy as np
 
     from audiofn.audio import Audio
 
-    pieces: list[Audio | int] = []  # audio, or a pause in ms
+    pieces: list[TimedSpeech | int] = []  # speech, or a pause in ms
     for item in items:
         if isinstance(item, Break):
             pieces.append(item.ms)
             continue
         prosody = effective_prosody(item.style)
-        audio = _speak_run(engine, item, voice, speed * prosody.rate, base)
-        audio = _trim(audio)
-        pieces.append(_colour(audio, prosody))
-    rates = [piece.sample_rate for piece in pieces if not isinstance(piece, int)]
+        spoken = _speak_run(engine, item, voice, speed * prosody.rate, base)
+        audio, moved = _trimmed(spoken.audio)
+        run_words = shifted(spoken.words, moved) if spoken.words is not None else None
+        pieces.append(TimedSpeech(_colour(audio, prosody), run_words))
+    rates = [piece.audio.sample_rate for piece in pieces if not isinstance(piece, int)]
     if not rates:  # only pauses: silence at the engine's rate
         rate = 22050 if voice.provider == "piper" else 16000
         total = sum(piece for piece in pieces if isinstance(piece, int))
-        return Audio(np.zeros(round(total * rate / 1000), np.float32), rate)
+        return TimedSpeech(Audio(np.zeros(round(total * rate / 1000), np.float32), rate), ())
     rate = rates[0]
     chunks: list[np.ndarray] = []
+    words: list[WordTiming] | None = []
+    position = 0  # samples at ``rate`` so far
     margins = (LEAD_MARGIN_MS + TAIL_MARGIN_MS) * rate // 1000
     for index, piece in enumerate(pieces):
         if isinstance(piece, int):
@@ -306,15 +343,20 @@ def _render_runs(
             between = 0 < index < len(pieces) - 1
             chunks.append(np.zeros(max(frames - (margins if between else 0), 0), np.float32))
         else:
-            chunks.append(_at_rate(piece, rate).samples)
+            chunks.append(_at_rate(piece.audio, rate).samples)
+            if words is not None and piece.words is not None:
+                words += shifted(piece.words, position / rate)
+            else:  # one run without timings: the whole has none
+                words = None
+        position += len(chunks[-1])
     samples = np.concatenate(chunks).astype(np.float32)
     peak = float(np.max(np.abs(samples))) if samples.size else 0.0
     if peak > 1.0:  # louder runs pushed past full scale: turn the whole file down
         samples = samples / peak
-    return Audio(samples, rate)
+    return TimedSpeech(Audio(samples, rate), tuple(words) if words is not None else None)
 
 
-def _speak_run(engine: Any, run: Run, voice: Voice, rate: float, base: str | None) -> Audio:
+def _speak_run(engine: Any, run: Run, voice: Voice, rate: float, base: str | None) -> TimedSpeech:
     from audiofn.dsp.effects import change_tempo
 
     provider = voice.provider
@@ -329,23 +371,26 @@ def _speak_run(engine: Any, run: Run, voice: Voice, rate: float, base: str | Non
         espeak_voice = _espeak_voice_for(language) if language else None
         audio = engine.synthesize_phonemes(_squash(text), voice, espeak_voice=espeak_voice)
         factor = min(max(rate, 0.25), 4.0)
-        return change_tempo(audio, factor) if factor != 1.0 else audio
+        return TimedSpeech(change_tempo(audio, factor) if factor != 1.0 else audio)
     if provider == "espeak":
         text = "".join(
             _safe_text(s.text) if isinstance(s, Text) else f" [[{_espeak_phonemes(s)}]] "
             for s in run.segments
         )
         language_voice = _espeak_voice_for(language) if language else None
-        return engine.synthesize_marked(_squash(text), voice, rate, language_voice=language_voice)
+        marked = engine.synthesize_marked(_squash(text), voice, rate, language_voice=language_voice)
+        return TimedSpeech(marked)
     if provider == "kokoro":
         parts = [(s.text, False) if isinstance(s, Text) else (s.ipa, True) for s in run.segments]
+        said = " ".join(s.text if isinstance(s, Text) else s.written for s in run.segments)
         language_voice = _espeak_voice_for(language) if language else None
-        mixed: Audio = engine.synthesize_mixed(parts, voice, rate, language=language_voice)
+        mixed: TimedSpeech = engine.synthesize_mixed(
+            parts, voice, rate, language=language_voice, written=said
+        )
         return mixed
     # Engines without phoneme input: the written word stands in for its pronunciation.
     text = "".join(s.text if isinstance(s, Text) else s.written for s in run.segments)
-    spoken: Audio = engine.synthesize(_squash(text), voice, rate)
-    return spoken
+    return TimedSpeech(engine.synthesize(_squash(text), voice, rate))
 
 
 def _squash(text: str) -> str:
@@ -371,21 +416,26 @@ def _espeak_voice_for(language: str) -> str | None:
 
 def _trim(audio: Audio) -> Audio:
     """Cut a run's leading and trailing silence down to the join margins."""
+    return _trimmed(audio)[0]
+
+
+def _trimmed(audio: Audio) -> tuple[Audio, float]:
+    """:func:`_trim`, and how many seconds later the kept sound now starts (negative: earlier)."""
     import numpy as np
 
     from audiofn.audio import Audio
 
     samples = audio.samples
     if samples.size == 0:
-        return audio
+        return audio, 0.0
     frame = max(audio.sample_rate // 200, 1)  # 5 ms
     usable = len(samples) // frame * frame
     if usable == 0:
-        return audio
+        return audio, 0.0
     levels = np.sqrt(np.mean(np.square(samples[:usable].reshape(-1, frame)), axis=1))
     loud = np.flatnonzero(levels > 10 ** (SILENCE_DBFS / 20))
     if loud.size == 0:
-        return Audio(samples[:0], audio.sample_rate)
+        return Audio(samples[:0], audio.sample_rate), 0.0
     lead = LEAD_MARGIN_MS * audio.sample_rate // 1000
     tail = TAIL_MARGIN_MS * audio.sample_rate // 1000
     first = max(int(loud[0]) * frame - lead, 0)
@@ -395,7 +445,8 @@ def _trim(audio: Audio) -> Audio:
     before = lead - (int(loud[0]) * frame - first)
     after = tail - (last - (int(loud[-1]) + 1) * frame)
     body = np.pad(body, (max(before, 0), max(after, 0)))
-    return Audio(body.astype(np.float32), audio.sample_rate)
+    moved = (max(before, 0) - first) / audio.sample_rate
+    return Audio(body.astype(np.float32), audio.sample_rate), moved
 
 
 def _colour(audio: Audio, prosody: Prosody) -> Audio:

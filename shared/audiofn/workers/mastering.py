@@ -133,7 +133,7 @@ class MasteringWorker:
         if task.captions:
             from audiofn.captions import to_srt, to_webvtt
 
-            cues = self.caption_cues(sections, task.section_texts, result.report)
+            cues = self.caption_cues(task.section_keys, sections, task.section_texts, result.report)
             captions = {"vtt": to_webvtt(cues), "srt": to_srt(cues)}
             for kind, key in entry.captions.items():
                 media.put_bytes(key, captions[kind].encode(), _CAPTION_TYPES[kind])
@@ -223,18 +223,24 @@ class MasteringWorker:
         )
         return EpisodeTags(title=task.title, artist=name, publisher=name, chapters=chapters)
 
-    def caption_cues(self, sections: list[Any], texts: list[str], report: Any) -> list[Any]:
-        """The script's words, timed by recognising each section's speech, placed where the
-        section lands in the mix, grouped into caption cues."""
+    def caption_cues(
+        self, keys: list[str], sections: list[Any], texts: list[str], report: Any
+    ) -> list[Any]:
+        """The script's words, timed by the engine that spoke each section (Kokoro's own
+        durations, stored beside its file) or else by recognising its speech, placed where
+        the section lands in the mix, grouped into caption cues."""
         from audiofn.captions import align_written_words, captions_for_master
-        from audiofn.stt.whisper import transcribe
+        from audiofn.tts.word_timings import spoken_words, stored_words
 
+        media = self.services.media
         words = [
             align_written_words(
                 written,
-                [(w.word, w.start, w.end) for w in transcribe(audio, word_timestamps=True).words],
+                [(w.word, w.start, w.end) for w in spoken_words(audio, stored_words(media, key))],
             )
-            for audio, written in zip(sections, texts or [""] * len(sections), strict=True)
+            for key, audio, written in zip(
+                keys, sections, texts or [""] * len(sections), strict=True
+            )
         ]
         return captions_for_master(words, [span.start for span in report.timeline])
 

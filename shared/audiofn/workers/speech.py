@@ -1,5 +1,8 @@
 """The speech function's core: one task in, one speech file in S3, job progress recorded.
 
+When the engine timed its words (Kokoro), the timings go beside the file
+(:func:`audiofn.tts.word_timings.timings_key`), written first, for the master's captions.
+
 Idempotent: a redelivered task whose file already exists only re-records progress, and
 progress is a set of task indexes, so counting it twice is impossible.
 """
@@ -27,7 +30,7 @@ from audiofn.tts.registry import EngineSettings, engine_settings_from
 from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 if TYPE_CHECKING:
-    from audiofn.audio import Audio
+    from audiofn.tts.word_timings import TimedSpeech, WordTiming
 
 SPEECH_FORMAT = "wav"
 
@@ -53,7 +56,7 @@ class SpeechWorker:
         if not rendered:
             started = time.perf_counter()
             try:
-                data = self.render(task)
+                data, words = self.render(task)
             except (SynthesisError, UnknownVoice, AudiofnError, ValueError) as error:
                 reason = f"section '{task.section}': {error}"
                 logger.warning("speech task failed", extra={"job": task.job_id, "reason": reason})
@@ -71,6 +74,10 @@ class SpeechWorker:
                     )
                     failed_job_ended(self.services, task.org_id, task.job_id)
                 raise
+            if words is not None:
+                from audiofn.tts.word_timings import store_words
+
+                store_words(self.services.media, task.output_key, words)
             self.services.media.put_bytes(task.output_key, data, _content_type(task.output_key))
             record_synthesis(self.settings, task.org_id, task.voice, len(task.text), seconds(data))
             self.score_intelligibility(task, data)
@@ -98,21 +105,23 @@ class SpeechWorker:
         score = intelligibility(decode(data), task.text)
         self.services.media.put_json(report_key(task.output_key), {"intelligibility": score})
 
-    def render(self, task: SpeechTask) -> bytes:
+    def render(self, task: SpeechTask) -> tuple[bytes, tuple[WordTiming, ...] | None]:
         """Normalise, apply the organisation's dictionary, synthesise (SSML on every engine),
-        apply the effect and padding, leave 1 dB of true-peak headroom, encode."""
+        apply the effect and padding, leave 1 dB of true-peak headroom, encode. With the
+        file, its words' timings when the engine gave them (effects keep the length)."""
         from audiofn.codecs import encode
         from audiofn.dsp.effects import apply_effect, ensure_headroom, pad_silence
         from audiofn.fragment_cache import FragmentCache, FragmentSpec, speech_variant
         from audiofn.services.dictionaries import org_lexicon
         from audiofn.text.lexicon import Lexicon
-        from audiofn.tts.ssml_render import render_text
+        from audiofn.tts.ssml_render import render_text_timed
+        from audiofn.tts.word_timings import TimedSpeech, shifted
 
         voice = resolve_speech_voice(self.services, task.org_id, task.voice)
         entries = org_lexicon(self.services, task.org_id)
 
-        def synthesise() -> Audio:
-            audio = render_text(
+        def synthesise() -> TimedSpeech:
+            spoken = render_text_timed(
                 task.text,
                 voice,
                 task.speed,
@@ -121,7 +130,9 @@ class SpeechWorker:
                 lexicon=Lexicon(entries) if entries else None,
                 field="scriptText",
             )
-            return apply_effect(task.effect, audio) if task.effect else audio
+            if not task.effect:
+                return spoken
+            return TimedSpeech(apply_effect(task.effect, spoken.audio), spoken.words)
 
         spec = FragmentSpec(
             org_id=task.org_id,
@@ -132,10 +143,13 @@ class SpeechWorker:
             text=task.text,
             variant=speech_variant(task.normalize, entries),
         )
-        audio = FragmentCache(self.services.media).get_or_render(spec, synthesise)
+        spoken = FragmentCache(self.services.media).get_or_render_timed(spec, synthesise)
+        audio, words = spoken.audio, spoken.words
         if task.silence_padding_ms:
             audio = pad_silence(audio, task.silence_padding_ms)
-        return encode(ensure_headroom(audio), _output_format(task.output_key))
+            if words is not None:  # the padding goes before the speech too
+                words = shifted(words, task.silence_padding_ms / 1000)
+        return encode(ensure_headroom(audio), _output_format(task.output_key)), words
 
 
 def _output_format(key: str) -> str:
