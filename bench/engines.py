@@ -23,6 +23,7 @@ from typing import Any
 import openai
 
 from audiofn_local.subprocess_runtime import start_runtime
+from bench.local_footprint import settle
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().strip()
@@ -134,6 +135,7 @@ def main() -> None:
         client = openai.OpenAI(api_key=runtime.api_key, base_url=f"{runtime.url}/v1", timeout=900)
         for voice in ENGINE_VOICES.values():  # load every model before timing
             client.audio.speech.create(model="tts-1", voice=voice, input="Warm up.")
+        settle(runtime)  # the first start's sound-library render is over
         firsts = {
             engine: first_byte_seconds(client, voice, LONG_TEXT)
             for engine, voice in ENGINE_VOICES.items()
