@@ -176,8 +176,8 @@ def test_a_long_first_sentence_without_a_comma_gives_up_a_phrase_of_four_to_eigh
     pieces = split_pieces(text)
 
     assert [p.text for p in pieces] == [
-        "The city council approved the new riverside park",  # before "on"
-        "on Tuesday and construction will begin next spring.",
+        "The city council approved",  # before the noun phrase "the new riverside park"
+        "the new riverside park on Tuesday and construction will begin next spring.",
         "Then the meeting closed.",
     ]
     assert pieces[0].pause_ms == PHRASE_PAUSE_MS
@@ -185,11 +185,19 @@ def test_a_long_first_sentence_without_a_comma_gives_up_a_phrase_of_four_to_eigh
     clause = split_pieces("After the storm, the harbour in the old town reopened for boats today.")
     assert clause[0].text == "After the storm,"
     assert clause[0].pause_ms == CLAUSE_PAUSE_MS
-    # With neither, a clause mark just past eight words; else exactly eight words, no pause
-    late = split_pieces("Every morning the small harbour town wakes up slowly, and boats return.")
-    assert late[0].text == "Every morning the small harbour town wakes up slowly,"
-    forced = split_pieces("Every morning the small harbour town wakes up slowly nine ten eleven.")
-    assert forced[0].text == "Every morning the small harbour town wakes up"
+    # Then a clause mark just past eight words; then a shorter phrase
+    late = split_pieces(
+        "Weekly sailing lessons resume slowly eight long cold months later, finally."
+    )
+    assert late[0].text == "Weekly sailing lessons resume slowly eight long cold months later,"
+    short = split_pieces("Every morning the small harbour town wakes up slowly. Boats return.")
+    assert short[0].text == "Every morning"
+    # With none of these: exactly eight words and no pause, unless the sentence is short
+    run_on = "Supercalifragilistic words keep going onward forevermore today yesterday tomorrow."
+    assert [p.text for p in split_pieces(run_on)] == [run_on]
+    longer = run_on.rstrip(".") + " sometimes perhaps eventually surely."
+    forced = split_pieces(longer)
+    assert forced[0].text == " ".join(longer.split()[:8])
     assert forced[0].pause_ms == 0
     # A first sentence of eight words or fewer is not cut; later sentences never are
     assert [p.text for p in split_pieces("Short and sweet. " + text)][:2] == [
@@ -197,6 +205,7 @@ def test_a_long_first_sentence_without_a_comma_gives_up_a_phrase_of_four_to_eigh
         "The city council approved the new riverside park on Tuesday "
         "and construction will begin next spring.",
     ]
+    assert " ".join(p.text for p in pieces) == text
 
 
 def test_very_long_sentences_are_cut_below_the_piece_limit():
@@ -307,8 +316,8 @@ def test_a_slower_engine_gets_a_short_first_piece():
     text = "The package left the warehouse at seven fifteen and should arrive before noon. Yes."
     pieces = split_pieces(text, first_piece_words=5)
     assert [p.text for p in pieces] == [
-        "The package left the warehouse",
-        "at seven fifteen and should arrive before noon.",
+        "The package left",
+        "the warehouse at seven fifteen and should arrive before noon.",
         "Yes.",
     ]
     assert pieces[0].pause_ms == PHRASE_PAUSE_MS  # before a preposition: only a breath
@@ -326,7 +335,7 @@ def test_kokoro_voices_plan_a_short_first_piece():
 
     text = "The package left the warehouse at seven fifteen and should arrive before noon."
     for voice, first in (
-        ("nova", "The package left the"),
+        ("nova", "The package left"),
         ("joe", "The package left the warehouse"),
     ):
         request = SpeechRequest.model_validate({"model": "tts-1", "voice": voice, "input": text})

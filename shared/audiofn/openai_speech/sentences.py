@@ -17,9 +17,10 @@ from audiofn.text.sentences import CLAUSE_END, split_sentences, starts_phrase
 SENTENCE_PAUSE_MS = 300
 PARAGRAPH_PAUSE_MS = 600
 CLAUSE_PAUSE_MS = 150
-PHRASE_PAUSE_MS = 40  # before a conjunction or preposition: a breath, not a stop
+PHRASE_PAUSE_MS = 40  # before a phrase (no clause mark): a breath, not a stop
 FIRST_PIECE_WORDS = 8  # a longer first sentence gives up a first piece of 4 to 8 words
 MAX_PIECE_CHARS = 400  # longer sentences are cut at clause boundaries (then spaces)
+SHORT_ENOUGH_WORDS = 4  # a first sentence this much longer than its first piece stays whole
 
 
 @dataclass(frozen=True)
@@ -55,26 +56,28 @@ def _first_piece(sentence: str, most: int) -> tuple[list[tuple[str, int | None]]
 
     Where, in order of preference: after a clause mark within ``most`` words (three at
     least); before a word a phrase starts with, for a piece of ``most // 2`` to ``most``
-    words; after a clause mark up to two words later; else after exactly ``most`` words (a
-    small break in the prosody, no pause)."""
+    words; after a clause mark up to two words later; before a phrase of the sentence's
+    third word or later. A sentence with none of these is cut after exactly ``most`` words (a
+    small break in the prosody, no pause), unless it is short enough to speak whole."""
     words = sentence.split()
     if len(words) <= most:
         return [], sentence
     fewest = max(2, most // 2)
 
     def ends_clause(count: int) -> bool:
-        return CLAUSE_END.search(words[count - 1] + " ") is not None
+        return count < len(words) and CLAUSE_END.search(words[count - 1] + " ") is not None
 
     choices = (
         ([n for n in range(min(3, fewest), most + 1) if ends_clause(n)], CLAUSE_PAUSE_MS),
         ([n for n in range(fewest, most + 1) if starts_phrase(words[n])], PHRASE_PAUSE_MS),
-        (
-            [n for n in range(most + 1, most + 3) if n < len(words) and ends_clause(n)],
-            CLAUSE_PAUSE_MS,
-        ),
-        ([most], 0),
+        ([n for n in range(most + 1, most + 3) if ends_clause(n)], CLAUSE_PAUSE_MS),
+        ([n for n in range(2, fewest) if starts_phrase(words[n])], PHRASE_PAUSE_MS),
+        ([] if len(words) <= most + SHORT_ENOUGH_WORDS else [most], 0),
     )
-    count, pause = next((found[0], pause) for found, pause in choices if found)
+    found = next(((cuts[0], pause) for cuts, pause in choices if cuts), None)
+    if found is None:
+        return [], sentence
+    count, pause = found
     return [(" ".join(words[:count]), pause)], " ".join(words[count:])
 
 

@@ -30,12 +30,15 @@ _PHRASE_STARTS = {
     "near", "of", "off", "on", "onto", "out", "outside", "over", "past", "through",
     "throughout", "to", "toward", "towards", "under", "underneath", "upon", "with", "within",
     "without",
+    # determiners: a noun phrase starts with one
+    "the", "a", "an", "this", "these", "those", "my", "your", "his", "her", "its", "our",
+    "their", "every", "each", "some", "any", "no",
 }  # fmt: skip
 
 
 def starts_phrase(word: str) -> bool:
-    """Whether a phrase starts with the (English) word: a conjunction, a relative or a
-    preposition. A cut before one leaves whole phrases on both sides."""
+    """Whether a phrase starts with the (English) word: a conjunction, a relative, a
+    preposition or a determiner. A cut before one leaves whole phrases on both sides."""
     return re.sub(r"^\W+", "", word).casefold() in _PHRASE_STARTS
 
 
