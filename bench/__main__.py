@@ -28,7 +28,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -39,23 +41,15 @@ PARAGRAPH = (Path(__file__).parent / "texts" / "paragraph-120.txt").read_text().
 RUNS = 5
 
 
-def raw_synthesis_seconds() -> tuple[float, float, float]:
-    """Median of RUNS: engine only, model already loaded. Returns (seconds, CPU seconds,
-    audio seconds)."""
+def _engine() -> Callable[[str], float]:
+    """Raw synthesis in this process, model loaded: speaks a text, answers its audio seconds."""
     from audiofn.tts.catalogue import DEFAULT_VOICE_ID, resolve_voice
     from audiofn.tts.registry import EngineSettings, synthesize
 
     voice = resolve_voice(DEFAULT_VOICE_ID, polly_enabled=False, upstream_enabled=False)
     settings = EngineSettings()
     synthesize("Warm up.", voice, 1.0, settings)
-    timings, cpu, duration = [], [], 0.0
-    for _ in range(RUNS):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        audio = synthesize(PARAGRAPH, voice, 1.0, settings)
-        timings.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-        duration = audio.duration
-    return statistics.median(timings), statistics.median(cpu), duration
+    return lambda text: synthesize(text, voice, 1.0, settings).duration
 
 
 def api_cold_import_ms(samples: int = 15) -> float:
@@ -88,49 +82,8 @@ def api_cold_import_ms(samples: int = 15) -> float:
     return statistics.median(results)
 
 
-def pipeline_seconds() -> tuple[float, float, float]:
-    """POST /speech (which waits) + GET the URL map + download the file, once the runtime's
-    start-up work is over: the median of RUNS fragment-cache misses (each a new paragraph),
-    the CPU seconds all the runtime's processes spent on one, and the median of RUNS hits."""
-    from bench.batch import cpu_seconds
-    from bench.local_footprint import settle
-
-    data_dir = ROOT / "bench" / "out" / "data"
-    shutil.rmtree(data_dir, ignore_errors=True)  # no fragment cached by an earlier run
-    with (
-        start_runtime(data_dir, cwd=ROOT) as runtime,
-        httpx.Client(
-            base_url=runtime.url, headers={"x-api-key": runtime.api_key}, timeout=120
-        ) as client,
-    ):
-        warm = client.post("/script", json={"scriptText": "Warm up."}).json()
-        client.post("/speech", json={"scriptId": warm["scriptId"], "voice": "joe"})
-        settle(runtime)
-
-        def speak(text: str) -> tuple[float, float]:
-            script = client.post("/script", json={"scriptText": text}).json()
-            start, start_cpu = time.perf_counter(), cpu_seconds(runtime.process.pid)
-            response = client.post("/speech", json={"scriptId": script["scriptId"], "voice": "joe"})
-            if response.status_code != 200:
-                raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
-            urls = client.get("/speech", params={"scriptId": script["scriptId"]}).json()
-            data = httpx.get(urls["default"], timeout=60).content
-            if data[:4] != b"RIFF":
-                raise SystemExit("the speech file is not a WAV file")
-            return time.perf_counter() - start, cpu_seconds(runtime.process.pid) - start_cpu
-
-        # A run number makes each paragraph new to the fragment cache; the same one hits.
-        misses = [speak(f"{PARAGRAPH} Run {run}.") for run in range(RUNS)]
-        hits = [speak(f"{PARAGRAPH} Run 0.")[0] for _ in range(RUNS)]
-        return (
-            statistics.median(t for t, _ in misses),
-            statistics.median(c for _, c in misses),
-            statistics.median(hits),
-        )
-
-
 SECTIONED = [sentence.strip() + "." for sentence in PARAGRAPH.split(".") if sentence.strip()]
-LISTENERS = ["Ada", "Grace", "Alan"]
+AUDIENCES = [["Ada", "Grace", "Alan"], ["Mary", "John", "Leila"], ["Olga", "Ben", "Eve"]]
 
 
 def sectioned_script() -> str:
@@ -141,46 +94,78 @@ def sectioned_script() -> str:
     )
 
 
-def many_sections_seconds() -> tuple[float, float]:
-    """(raw, through the API): every section for every listener, spoken one after another
-    by the engine alone, against one `POST /speech` with the audience (cache misses)."""
-    from audiofn.tts.catalogue import DEFAULT_VOICE_ID, resolve_voice
-    from audiofn.tts.registry import EngineSettings, synthesize
+@dataclass
+class PipelineFigures:
+    raw: list[float] = field(default_factory=list)  # the paragraph, engine alone
+    raw_cpu: list[float] = field(default_factory=list)
+    api: list[float] = field(default_factory=list)  # the paragraph through POST /speech
+    api_cpu: list[float] = field(default_factory=list)  # every process of the runtime
+    cached: list[float] = field(default_factory=list)
+    raw_many: list[float] = field(default_factory=list)  # sections x listeners, engine alone
+    api_many: list[float] = field(default_factory=list)
+    audio_seconds: float = 0.0
 
-    voice = resolve_voice(DEFAULT_VOICE_ID, polly_enabled=False, upstream_enabled=False)
-    settings = EngineSettings()
-    synthesize("Warm up.", voice, 1.0, settings)
-    start = time.perf_counter()
-    for name in LISTENERS:
-        for sentence in SECTIONED:
-            synthesize(f"{name}, {sentence}", voice, 1.0, settings)
-    raw = time.perf_counter() - start
 
+def pipeline_runs() -> PipelineFigures:
+    """Each figure RUNS times, the engine alone and the API taking turns, once the runtime's
+    start-up work is over: on a shared machine both sides then see the same load.
+
+    Through the API: `POST /speech` (which waits), `GET` the URL map and download the file;
+    each run a new paragraph (a cache miss), then the same one again (a hit). Many sections:
+    one `POST /speech` for a seven-section script and an audience of three, polled to done."""
+    from bench.batch import cpu_seconds
     from bench.local_footprint import settle
 
-    data_dir = ROOT / "bench" / "out" / "data-sections"
-    shutil.rmtree(data_dir, ignore_errors=True)
+    speak_raw = _engine()
+    figures = PipelineFigures()
+    data_dir = ROOT / "bench" / "out" / "data"
+    shutil.rmtree(data_dir, ignore_errors=True)  # no fragment cached by an earlier run
     with (
         start_runtime(data_dir, cwd=ROOT) as runtime,
         httpx.Client(
             base_url=runtime.url, headers={"x-api-key": runtime.api_key}, timeout=300
         ) as client,
     ):
-        warm = client.post("/script", json={"scriptText": "Warm up."}).json()
-        client.post("/speech", json={"scriptId": warm["scriptId"], "voice": "joe"})
+
+        def speech(text: str, audience: list[dict[str, str]] | None = None) -> float:
+            script = client.post("/script", json={"scriptText": text}).json()
+            body: dict[str, Any] = {"scriptId": script["scriptId"], "voice": "joe"}
+            if audience:
+                body["audience"] = audience
+            start = time.perf_counter()
+            response = client.post("/speech", json=body)
+            while response.status_code == 202:
+                time.sleep(0.1)
+                response = client.get("/speech", params={"scriptId": script["scriptId"]})
+            if response.status_code != 200:
+                raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
+            if not audience:
+                urls = client.get("/speech", params={"scriptId": script["scriptId"]}).json()
+                if httpx.get(urls["default"], timeout=60).content[:4] != b"RIFF":
+                    raise SystemExit("the speech file is not a WAV file")
+            return time.perf_counter() - start
+
+        speech("Warm up.")
         settle(runtime)
-        script = client.post("/script", json={"scriptText": sectioned_script()}).json()
-        audience = [{"name": name} for name in LISTENERS]
-        start = time.perf_counter()
-        response = client.post(
-            "/speech", json={"scriptId": script["scriptId"], "voice": "joe", "audience": audience}
-        )
-        while response.status_code == 202:
-            time.sleep(0.2)
-            response = client.get("/speech", params={"scriptId": script["scriptId"]})
-        if response.status_code != 200:
-            raise SystemExit(f"speech did not finish: {response.status_code} {response.text}")
-        return raw, time.perf_counter() - start
+        for run in range(RUNS):
+            text = f"{PARAGRAPH} Run {run}."  # new to the fragment cache
+            start, start_cpu = time.perf_counter(), time.process_time()
+            figures.audio_seconds = speak_raw(text)
+            figures.raw.append(time.perf_counter() - start)
+            figures.raw_cpu.append(time.process_time() - start_cpu)
+            start_cpu = cpu_seconds(runtime.process.pid)
+            figures.api.append(speech(text))
+            figures.api_cpu.append(cpu_seconds(runtime.process.pid) - start_cpu)
+            figures.cached.append(speech(text))
+        for names in AUDIENCES:
+            start = time.perf_counter()
+            for name in names:
+                for sentence in SECTIONED:
+                    speak_raw(f"{name}, {sentence}")
+            figures.raw_many.append(time.perf_counter() - start)
+            audience = [{"name": name} for name in names]
+            figures.api_many.append(speech(sectioned_script(), audience))
+    return figures
 
 
 def mastering_figures() -> None:
@@ -213,25 +198,29 @@ def mastering_figures() -> None:
 
 def pipeline_figures() -> None:
     words = len(PARAGRAPH.split())
-    raw, raw_cpu, audio_seconds = raw_synthesis_seconds()
-    pipeline, pipeline_cpu, cached = pipeline_seconds()
+    load = os.getloadavg()[0]
+    runs = pipeline_runs()
     cold = api_cold_import_ms()
-    print(f"paragraph: {words} words, {audio_seconds:.1f} s of speech (default voice)")
-    print(f"raw engine synthesis:        {raw:6.2f} s  ({audio_seconds / raw:.1f}x real time)")
-    print(f"through the API to the file: {pipeline:6.2f} s  (fragment cache miss)")
-    overhead = 100 * (pipeline / raw - 1)
+    raw, api = statistics.median(runs.raw), statistics.median(runs.api)
+    raw_cpu, api_cpu = statistics.median(runs.raw_cpu), statistics.median(runs.api_cpu)
+    seconds = runs.audio_seconds
+    print(f"load average {load:.2f} at start, {os.getloadavg()[0]:.2f} at end (1 min)")
+    print(f"paragraph: {words} words, {seconds:.1f} s of speech (default voice; medians of {RUNS})")
+    print(f"raw engine synthesis:        {raw:6.2f} s  ({seconds / raw:.1f}x real time)")
+    print(f"through the API to the file: {api:6.2f} s  (fragment cache miss)")
     print(
-        f"pipeline / raw:              {pipeline / raw:6.2f}  (overhead {overhead:.0f} %; aim 1.10)"
+        f"pipeline / raw:              {api / raw:6.2f}  "
+        f"(overhead {100 * (api / raw - 1):.0f} %; aim 1.10)"
     )
     print(
-        f"  CPU seconds: raw {raw_cpu:.2f}, the runtime's processes {pipeline_cpu:.2f}, "
-        f"ratio {pipeline_cpu / raw_cpu:.2f}"
+        f"  CPU seconds: raw {raw_cpu:.2f}, the runtime's processes {api_cpu:.2f}, "
+        f"ratio {api_cpu / raw_cpu:.2f}"
     )
-    print(f"again, from the cache:       {cached:6.2f} s")
-    raw_many, api_many = many_sections_seconds()
-    tasks = len(SECTIONED) * len(LISTENERS)
+    print(f"again, from the cache:       {statistics.median(runs.cached):6.2f} s")
+    raw_many, api_many = statistics.median(runs.raw_many), statistics.median(runs.api_many)
+    tasks = len(SECTIONED) * len(AUDIENCES[0])
     print(
-        f"{len(SECTIONED)} sections x {len(LISTENERS)} listeners ({tasks} speech files): raw "
+        f"{len(SECTIONED)} sections x {len(AUDIENCES[0])} listeners ({tasks} speech files): raw "
         f"{raw_many:.2f} s, through the API {api_many:.2f} s, ratio {api_many / raw_many:.2f} "
         "(aim 1.10)"
     )
