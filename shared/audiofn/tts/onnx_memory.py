@@ -1,14 +1,17 @@
 """onnxruntime sessions that give their working memory back once a burst of runs is over.
 
 A session's CPU memory arena keeps the largest working memory its runs have needed for as
-long as the session lives. Measured with the Piper voice in one process: one sentence at a
-time left it ~100 MB larger for good, four sentences at once ~480 MB (146 MB -> 626 MB).
+long as the session lives. Measured in one process: one Piper sentence at a time left it
+~100 MB larger for good, four Piper sentences at once ~480 MB (146 MB -> 626 MB), four Kokoro
+sentences at once ~450 MB (377 MB -> 825 MB).
 onnxruntime can shrink the arena at the end of a run (the `memory.enable_memory_arena_shrinkage`
 run option), but doing so on every run cost ~18 % more CPU per sentence (2.61 -> 3.09 CPU-s
 for twelve), since the next run maps and faults the memory in again. So the arena is shrunk
 once a burst is over: when the session has run nothing for `IDLE_SECONDS`, one tiny run
 (the latest inputs cut short by the engine's `small_inputs`) is made with shrinkage on, which
-frees what no run holds. Runs themselves are unchanged.
+frees what no run holds. Runs themselves are unchanged. Once idle, Piper's session is back
+to its size before the burst; Kokoro's keeps 80-130 MB of a 450 MB burst (regions the arena
+does not give back), instead of all of it.
 """
 
 from __future__ import annotations
