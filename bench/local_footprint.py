@@ -7,8 +7,8 @@
   gateway, and the HTTP worker processes) once it is ready and its start-up work is over;
 - CPU seconds of all its processes over 30 s with no requests (at rest);
 - the main process's memory after storing about 1 GB of audio-sized objects in S3 and
-  reading them back, after each of five rounds of four concurrent `POST /speech` requests,
-  and after a rest;
+  reading them back, after each of five rounds of four concurrent `POST /speech` requests
+  (right after, and once the burst is over), and after a rest;
 - CPU at rest again at the end;
 - the seconds from start to a healthy `/health` on an existing data directory of 10,000
   objects (stored through S3, then the runtime stopped and started again).
@@ -39,6 +39,8 @@ from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
 from bench.batch import _process_tree, cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
+# The speech engines give their working memory back after 5 s idle (audiofn.tts.onnx_memory).
+BURST_OVER_SECONDS = 10.0
 TEXTS = [
     "The council approved the riverside park, and construction starts in the spring.",
     "Local businesses expect more visitors once the new footbridge opens in June.",
@@ -224,6 +226,13 @@ def measure_memory() -> None:
                 statuses = concurrent_speech(runtime, round_)
                 label = f"4 concurrent POST /speech {sorted(statuses)}"
                 line(label, runtime, start_mb, f" (round {round_})")
+                time.sleep(BURST_OVER_SECONDS)
+                line(
+                    f"  {BURST_OVER_SECONDS:.0f} s later",
+                    runtime,
+                    start_mb,
+                    " (aim: back to start)",
+                )
             line(f"after {rest:.0f} s more", runtime, start_mb, at_rest(runtime))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
