@@ -6,6 +6,7 @@ onnxruntime's arena otherwise keeps the largest burst's memory for the session's
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from pathlib import Path
@@ -35,11 +36,11 @@ def _rss_mb() -> float:
     raise AssertionError("no VmRSS")
 
 
-def _wait_for(condition: Any, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
+def _released(session: ArenaReleasingSession, times: int, within: float = 10) -> bool:
+    deadline = time.monotonic() + within
+    while session.releases < times and time.monotonic() < deadline:
         time.sleep(0.05)
-    return bool(condition())
+    return session.releases == times
 
 
 @pytest.mark.parametrize("voice_id", ["joe", "af_heart"])
@@ -59,7 +60,7 @@ def test_a_burst_of_syntheses_leaves_no_memory_behind_once_idle(
     assert isinstance(session, ArenaReleasingSession)
     # Given a warm voice whose arena has been released
     engine.synthesize(SENTENCES[0], voice)
-    assert _wait_for(lambda: session.releases == 1, 10)
+    assert _released(session, 1)
     before = _rss_mb()
     # When four sentences are synthesised at once
     threads = [threading.Thread(target=engine.synthesize, args=(s, voice)) for s in SENTENCES]
@@ -70,7 +71,7 @@ def test_a_burst_of_syntheses_leaves_no_memory_behind_once_idle(
     # Then the arena holds the burst's memory until the session is idle, not after
     assert session.releases == 1
     grown = _rss_mb() - before
-    assert _wait_for(lambda: session.releases == 2, 10)
+    assert _released(session, 2)
     after = _rss_mb() - before
     assert grown > 50, f"the burst grew the process by {grown:.0f} MB only"
     # (Piper's comes back whole; Kokoro keeps about a fifth, the arena's regions still in use
@@ -79,3 +80,10 @@ def test_a_burst_of_syntheses_leaves_no_memory_behind_once_idle(
     # and an idle session releases nothing more
     time.sleep(1.0)
     assert session.releases == 2
+    # and its releasing thread does not keep a dropped engine alive
+    releaser = session._releaser
+    assert releaser is not None
+    del engine, session
+    gc.collect()
+    releaser.join(5)
+    assert not releaser.is_alive()

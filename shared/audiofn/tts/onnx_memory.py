@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -34,7 +35,7 @@ class ArenaReleasingSession:
 
     Everything else (`get_inputs`, ...) is the session's own. A daemon thread waits for the
     idle moment; with nothing to free it waits without a timeout, so an idle process does not
-    wake for it.
+    wake for it. The thread holds the wrapper only weakly, and ends with it.
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class ArenaReleasingSession:
         self._last_inputs: Inputs | None = None  # set while the arena may hold a burst's peak
         self._releaser: threading.Thread | None = None
         self.releases = 0  # arena shrinks made so far
+        weakref.finalize(self, _wake, self._changed)
 
     def run(self, output_names: Any, input_feed: Inputs, run_options: Any = None) -> Any:
         with self._changed:
@@ -69,7 +71,10 @@ class ArenaReleasingSession:
                 self._last_inputs = input_feed
                 if self._releaser is None:
                     self._releaser = threading.Thread(
-                        target=self._release_when_idle, name="onnx-arena-release", daemon=True
+                        target=_release_when_idle,
+                        args=(weakref.ref(self), self._changed),
+                        name="onnx-arena-release",
+                        daemon=True,
                     )
                     self._releaser.start()
                 self._changed.notify_all()
@@ -77,22 +82,39 @@ class ArenaReleasingSession:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._session, name)
 
-    def _release_when_idle(self) -> None:
-        while True:
-            with self._changed:
-                while True:
-                    if self._last_inputs is None or self._running:
-                        self._changed.wait()
-                        continue
-                    left = self._last_end + self._idle_seconds - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._changed.wait(left)
-                inputs = self._small_inputs(self._last_inputs)
-                self._last_inputs = None
-            try:
-                self._session.run(None, inputs, self._shrink)
-            except Exception:  # a failed shrink only leaves the memory where it was
-                logger.exception("could not release an onnxruntime session's arena")
-            else:
-                self.releases += 1
+    def _seconds_to_release(self) -> float | None:
+        """0 when the arena should be shrunk now; None when there is nothing to shrink."""
+        if self._last_inputs is None or self._running:
+            return None
+        return max(0.0, self._last_end + self._idle_seconds - time.monotonic())
+
+    def _release(self, inputs: Inputs) -> None:
+        try:
+            self._session.run(None, inputs, self._shrink)
+        except Exception:  # a failed shrink only leaves the memory where it was
+            logger.exception("could not release an onnxruntime session's arena")
+        else:
+            self.releases += 1
+
+
+def _wake(changed: threading.Condition) -> None:
+    with changed:
+        changed.notify_all()
+
+
+def _release_when_idle(ref: weakref.ref[ArenaReleasingSession], changed: Any) -> None:
+    while True:
+        with changed:
+            wrapper = ref()
+            if wrapper is None:
+                return
+            wait = wrapper._seconds_to_release()
+            if wait is None or wait > 0:
+                del wrapper  # not held while waiting, so the session can go
+                changed.wait(wait)
+                continue
+            assert wrapper._last_inputs is not None
+            inputs = wrapper._small_inputs(wrapper._last_inputs)
+            wrapper._last_inputs = None
+        wrapper._release(inputs)
+        del wrapper
