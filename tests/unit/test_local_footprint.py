@@ -251,3 +251,47 @@ def test_an_idle_folder_mirror_lists_the_outbox_less_and_less_often(tmp_path):
             assert target.read_bytes() == b"{}"
         finally:
             mirror.stop()
+
+
+def test_a_watched_folder_mirror_lists_the_outbox_once_and_fetches_what_is_written(tmp_path):
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="inbox")
+        # Given outputs made while the runtime was stopped
+        for index in range(3):
+            s3.put_object(Bucket="inbox", Key=f"orgs/org1/outbox/old{index}/m.mp3", Body=b"old")
+        listings, gets = _Calls(s3, "ListObjectsV2"), _Calls(s3, "GetObject")
+        mirror = FolderMirror(
+            inbox_dir=tmp_path / "inbox",
+            outbox_dir=tmp_path / "outbox",
+            bucket="inbox",
+            org_id="org1",
+            state_path=tmp_path / "mirror.json",
+            s3_factory=lambda: s3,
+        )
+        mirror.watched = aws.watch_objects(mirror.object_changed)
+        assert mirror.watched
+        mirror.start()
+        try:
+            # When it starts, they are fetched by one listing
+            assert _appears(tmp_path / "outbox" / "old2" / "m.mp3", 5)
+            assert listings.count == 1 and gets.count == 3
+            # and a new output (and another organisation's, and an inbox file) is written
+            s3.put_object(Bucket="inbox", Key="orgs/org1/outbox/new/status.json", Body=b"{}")
+            s3.put_object(Bucket="inbox", Key="orgs/org2/outbox/new/status.json", Body=b"{}")
+            s3.put_object(Bucket="inbox", Key="orgs/org1/inbox/brief.txt", Body=b"hi")
+            # Then only the new output is fetched, at the next round, without a listing
+            assert _appears(tmp_path / "outbox" / "new" / "status.json", 5)
+            threading.Event().wait(2.5)  # idle rounds: nothing is listed or fetched
+            assert listings.count == 1 and gets.count == 4
+            assert not (tmp_path / "outbox" / "brief.txt").exists()
+        finally:
+            mirror.stop()
+
+
+def _appears(path: Path, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.1)):
+        if path.exists():
+            return True
+        threading.Event().wait(0.1)
+    return path.exists()
