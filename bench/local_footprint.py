@@ -11,7 +11,8 @@
   (right after, and once the burst is over), and after a rest;
 - CPU at rest again at the end;
 - the seconds from start to a healthy `/health` on an existing data directory of 10,000
-  objects (stored through S3, then the runtime stopped and started again).
+  objects (stored through S3, then the runtime stopped and started again), and its CPU at
+  rest then.
 
 Knobs (environment):
   BENCH_FOOTPRINT_STORE_MB   how much to store (1024), in objects of BENCH_FOOTPRINT_OBJECT_MB (4)
@@ -41,6 +42,7 @@ from bench.batch import _process_tree, cpu_seconds
 ROOT = Path(__file__).resolve().parents[1]
 # The speech engines give their working memory back after 5 s idle (audiofn.tts.onnx_memory).
 BURST_OVER_SECONDS = 10.0
+REST_SECONDS = float(os.environ.get("BENCH_FOOTPRINT_REST_S") or 30)
 TEXTS = [
     "The council approved the riverside park, and construction starts in the spring.",
     "Local businesses expect more visitors once the new footbridge opens in June.",
@@ -166,6 +168,8 @@ def start_on_existing_data(data_dir: Path, count: int, object_kb: int) -> None:
     with start_runtime(data_dir, cwd=ROOT) as runtime:
         again = runtime.ready_seconds
         main_mb, _ = memory(runtime)
+        settle(runtime)
+        cpu = rest_cpu(runtime, REST_SECONDS)
     restored = [line for line in runtime.log_path.read_text().splitlines() if "restored" in line]
     print(f"start on a fresh data directory: healthy in {fresh:.1f} s")
     print(
@@ -174,6 +178,10 @@ def start_on_existing_data(data_dir: Path, count: int, object_kb: int) -> None:
     )
     if restored:
         print(f"  {restored[-1].strip()}")
+    print(
+        f"  then at rest: {cpu:.2f} CPU s in {REST_SECONDS:.0f} s = "
+        f"{100 * cpu / REST_SECONDS:.1f} % of a core (aim < 1 %)"
+    )
 
 
 def main() -> None:
