@@ -7,14 +7,20 @@
   gateway, and the HTTP worker processes) once it is ready and its start-up work is over;
 - CPU seconds of all its processes over 30 s with no requests (at rest);
 - the main process's memory after storing about 1 GB of audio-sized objects in S3 and
-  reading them back, after each of five rounds of four concurrent `POST /speech` requests,
-  and after a rest;
-- CPU at rest again at the end.
+  reading them back, after each of five rounds of four concurrent `POST /speech` requests
+  (right after, and once the burst is over), and after a rest;
+- CPU at rest again at the end;
+- the seconds from start to a healthy `/health` on an existing data directory of 10,000
+  objects (stored through S3, then the runtime stopped and started again), and its CPU at
+  rest then.
 
 Knobs (environment):
   BENCH_FOOTPRINT_STORE_MB   how much to store (1024), in objects of BENCH_FOOTPRINT_OBJECT_MB (4)
   BENCH_FOOTPRINT_REST_S     how long each at-rest measure lasts (30)
   BENCH_FOOTPRINT_ROUNDS     rounds of four concurrent requests (5)
+  BENCH_FOOTPRINT_START_OBJECTS  objects in the data directory started again (10000), each
+                             BENCH_FOOTPRINT_START_OBJECT_KB (256)
+  BENCH_FOOTPRINT_PARTS      which parts to run: `memory`, `start` or both (`memory,start`)
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import os
 import shutil
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +40,9 @@ from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
 from bench.batch import _process_tree, cpu_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
+# The speech engines give their working memory back after 5 s idle (audiofn.tts.onnx_memory).
+BURST_OVER_SECONDS = 10.0
+REST_SECONDS = float(os.environ.get("BENCH_FOOTPRINT_REST_S") or 30)
 TEXTS = [
     "The council approved the riverside park, and construction starts in the spring.",
     "Local businesses expect more visitors once the new footbridge opens in June.",
@@ -134,7 +144,62 @@ def concurrent_speech(runtime: RunningRuntime, round_: int) -> list[int]:
     return statuses
 
 
+def fill_objects(runtime: RunningRuntime, count: int, object_kb: int) -> None:
+    """Put `count` distinct objects of `object_kb` into the media bucket (four at a time)."""
+    s3, bucket = _s3(runtime)
+    body = os.urandom(object_kb * 1024)
+
+    def put(index: int) -> None:
+        key = f"bench/start/{index:05d}.mp3"
+        s3.put_object(Bucket=bucket, Key=key, Body=index.to_bytes(8) + body[8:])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(put, range(count)))
+
+
+def start_on_existing_data(data_dir: Path, count: int, object_kb: int) -> None:
+    """Store `count` objects, stop, start again on the same data directory: print the time
+    from the spawn to the first healthy `/health` next to its aim."""
+    started = time.perf_counter()
+    with start_runtime(data_dir, cwd=ROOT) as runtime:
+        fresh = runtime.ready_seconds
+        fill_objects(runtime, count, object_kb)
+        filled = time.perf_counter() - started
+    with start_runtime(data_dir, cwd=ROOT) as runtime:
+        again = runtime.ready_seconds
+        main_mb, _ = memory(runtime)
+        settle(runtime)
+        cpu = rest_cpu(runtime, REST_SECONDS)
+    restored = [line for line in runtime.log_path.read_text().splitlines() if "restored" in line]
+    print(f"start on a fresh data directory: healthy in {fresh:.1f} s")
+    print(
+        f"start on {count:,} objects of {object_kb} kB ({count * object_kb / 1024:,.0f} MB, "
+        f"stored in {filled:.0f} s): healthy in {again:.1f} s (aim < 30 s), main {main_mb:.0f} MB"
+    )
+    if restored:
+        print(f"  {restored[-1].strip()}")
+    print(
+        f"  then at rest: {cpu:.2f} CPU s in {REST_SECONDS:.0f} s = "
+        f"{100 * cpu / REST_SECONDS:.1f} % of a core (aim < 1 %)"
+    )
+
+
 def main() -> None:
+    parts = (os.environ.get("BENCH_FOOTPRINT_PARTS") or "memory,start").split(",")
+    if "memory" in parts:
+        measure_memory()
+    if "start" in parts:
+        count = int(os.environ.get("BENCH_FOOTPRINT_START_OBJECTS") or 10_000)
+        object_kb = int(os.environ.get("BENCH_FOOTPRINT_START_OBJECT_KB") or 256)
+        data_dir = ROOT / "bench" / "out" / "footprint-start-data"
+        shutil.rmtree(data_dir, ignore_errors=True)
+        try:
+            start_on_existing_data(data_dir, count, object_kb)
+        finally:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def measure_memory() -> None:
     total_mb = int(os.environ.get("BENCH_FOOTPRINT_STORE_MB") or 1024)
     object_mb = int(os.environ.get("BENCH_FOOTPRINT_OBJECT_MB") or 4)
     rest = float(os.environ.get("BENCH_FOOTPRINT_REST_S") or 30)
@@ -169,6 +234,13 @@ def main() -> None:
                 statuses = concurrent_speech(runtime, round_)
                 label = f"4 concurrent POST /speech {sorted(statuses)}"
                 line(label, runtime, start_mb, f" (round {round_})")
+                time.sleep(BURST_OVER_SECONDS)
+                line(
+                    f"  {BURST_OVER_SECONDS:.0f} s later",
+                    runtime,
+                    start_mb,
+                    " (aim: back to start)",
+                )
             line(f"after {rest:.0f} s more", runtime, start_mb, at_rest(runtime))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -26,7 +26,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from audiofn_local.durable_moto import DurableMotoApp
+from audiofn_local.durable_moto import DurableMotoApp, ObjectsChanged
 from audiofn_local.logs import runtime_logger
 from audiofn_local.moto_state import MotoState, RestoreSummary, reset_moto
 from audiofn_local.naming import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY, REGION
@@ -54,6 +54,7 @@ class LocalAws:
         self._endpoint_url: str | None = None
         self._clients: dict[tuple[str, str], Any] = {}
         self._clients_lock = threading.Lock()
+        self._durable_app: DurableMotoApp | None = None
 
     @property
     def endpoint_url(self) -> str:
@@ -83,7 +84,7 @@ class LocalAws:
             # This process's moto holds exactly what the data directory holds.
             reset_moto()
             self.state = MotoState(store, self._regional_client, self.region)
-            app = DurableMotoApp(app, self.state)
+            app = self._durable_app = DurableMotoApp(app, self.state)
         server = make_server(
             LOOPBACK, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -117,6 +118,15 @@ class LocalAws:
                     self.restored.delivered_before,
                 )
         return self._endpoint_url
+
+    def watch_objects(self, callback: ObjectsChanged) -> bool:
+        """Call `callback(bucket, key)` after each answered S3 write (key None: any key of
+        the bucket may have changed). False when writes cannot be watched (no data
+        directory), and the caller has to look for changes itself."""
+        if self._durable_app is None:
+            return False
+        self._durable_app.on_objects_changed.append(callback)
+        return True
 
     def client(self, service: str) -> Any:
         """A boto3 client for the local server that never looks at the caller's credentials."""

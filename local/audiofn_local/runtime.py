@@ -318,6 +318,7 @@ class LocalRuntime:
             state_path=settings.data_dir / "folder-mirror.json",
             s3_factory=lambda: self.aws.client("s3"),
         )
+        self.mirror.watched = self.aws.watch_objects(self.mirror.object_changed)
         self.mirror.start()
 
     def _announce(self) -> None:

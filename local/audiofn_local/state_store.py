@@ -4,7 +4,9 @@ S3, SQS and DynamoDB keep their data durably in AWS; moto keeps it in memory. Th
 what makes the local stand-in durable. It holds two kinds of rows:
 
 - containers: a bucket, a queue or a table, as the AWS API describes it (its settings);
-- entries: what a container holds: an object (with its body), a message, an item.
+- entries: what a container holds: an object, a message, an item;
+- bodies: an entry's bytes kept beside it (an S3 object's body), read only when asked for, so
+  the entries can be read, as a start does, without reading a gigabyte of masters.
 
 `moto_state` converts between these rows and moto's models, and `durable_moto` writes the
 rows of whatever a request changed *before* moto's answer goes back to the caller. So a
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 STATE_FILE = "aws-state.sqlite3"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: object bodies in their own table (1 kept them inside the entries)
 _PICKLE_PROTOCOL = 5
 
 _SCHEMA = """
@@ -62,6 +64,13 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (service, container, key)
 );
 CREATE INDEX IF NOT EXISTS entries_in_order ON entries (service, container, seq);
+CREATE TABLE IF NOT EXISTS bodies (
+    service TEXT NOT NULL,
+    container TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body BLOB NOT NULL,
+    PRIMARY KEY (service, container, key)
+);
 """
 
 
@@ -134,6 +143,8 @@ class StateStore:
                     f"{path} was written by a newer audiofn (format {row[0]}, this one reads "
                     f"{FORMAT_VERSION}); update audiofn, or reset the local data"
                 )
+            elif int(row[0]) < FORMAT_VERSION:
+                _move_bodies_out_of_entries(connection)
         except sqlite3.DatabaseError as error:
             connection.close()
             raise StateFormatError(f"{path} is not a readable state file: {error}") from error
@@ -192,12 +203,13 @@ class StateStore:
             self._db.execute(
                 "DELETE FROM containers WHERE service = ? AND name = ?", (service, name)
             )
-            self._db.execute(
-                "DELETE FROM entries WHERE service = ? AND container = ?", (service, name)
-            )
+            self.delete_entries(service, name)
 
-    def put_entry(self, service: str, container: str, key: str, value: Any) -> None:
-        """Insert or replace; a replaced entry keeps its place in the container's order."""
+    def put_entry(
+        self, service: str, container: str, key: str, value: Any, body: bytes | None = None
+    ) -> None:
+        """Insert or replace, with its `body` kept beside it (or none); a replaced entry keeps
+        its place in the container's order."""
         blob = encode(value)
         with self.transaction():
             self._db.execute(
@@ -207,24 +219,38 @@ class StateStore:
                 (service, container, key, self._next_seq, blob),
             )
             self._next_seq += 1
+            if body is None:
+                self._db.execute(
+                    "DELETE FROM bodies WHERE service = ? AND container = ? AND key = ?",
+                    (service, container, key),
+                )
+            else:
+                self._db.execute(
+                    "INSERT INTO bodies (service, container, key, body) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (service, container, key) DO UPDATE SET body = excluded.body",
+                    (service, container, key, body),
+                )
 
     def delete_entry(self, service: str, container: str, key: str) -> None:
         with self.transaction():
-            self._db.execute(
-                "DELETE FROM entries WHERE service = ? AND container = ? AND key = ?",
-                (service, container, key),
-            )
+            for table in ("entries", "bodies"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE service = ? AND container = ? AND key = ?",  # noqa: S608 (a fixed name)
+                    (service, container, key),
+                )
 
     def delete_entries(self, service: str, container: str) -> None:
         with self.transaction():
-            self._db.execute(
-                "DELETE FROM entries WHERE service = ? AND container = ?", (service, container)
-            )
+            for table in ("entries", "bodies"):
+                self._db.execute(
+                    f"DELETE FROM {table} WHERE service = ? AND container = ?",  # noqa: S608 (a fixed name)
+                    (service, container),
+                )
 
     def clear(self) -> None:
         with self.transaction():
-            self._db.execute("DELETE FROM containers")
-            self._db.execute("DELETE FROM entries")
+            for table in ("containers", "entries", "bodies"):
+                self._db.execute(f"DELETE FROM {table}")  # noqa: S608 (a fixed name)
 
     # ------------------------------------------------------------------ reads
 
@@ -236,10 +262,9 @@ class StateStore:
         return [(name, decode(spec)) for name, spec in rows]
 
     def entries(self, service: str, container: str) -> Iterator[tuple[str, Any]]:
-        """A container's entries in the order they were first written.
+        """A container's entries in the order they were first written, without their bodies.
 
-        Rows are read as the iteration goes (bodies are not all loaded at once); the store
-        is locked until the iteration ends.
+        Rows are read as the iteration goes; the store is locked until the iteration ends.
         """
         with self._lock:
             cursor = self._db.execute(
@@ -260,6 +285,14 @@ class StateStore:
             ).fetchone()
         return None if row is None else decode(row[0])
 
+    def body(self, service: str, container: str, key: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM bodies WHERE service = ? AND container = ? AND key = ?",
+                (service, container, key),
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
     def counts(self, service: str) -> StoreCounts:
         with self._lock:
             containers = self._db.execute(
@@ -269,7 +302,44 @@ class StateStore:
                 "SELECT COUNT(*), COALESCE(SUM(LENGTH(value)), 0) FROM entries WHERE service = ?",
                 (service,),
             ).fetchone()
+            size += self._db.execute(
+                "SELECT COALESCE(SUM(LENGTH(body)), 0) FROM bodies WHERE service = ?", (service,)
+            ).fetchone()[0]
         return StoreCounts(containers=containers, entries=entries, bytes=size)
+
+
+def _move_bodies_out_of_entries(connection: sqlite3.Connection) -> None:
+    """Format 1 to 2, once: an entry's `body` bytes (an S3 object's) move to `bodies`, and its
+    value records their `size` instead."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        # One row at a time: the bodies of a large state do not fit in memory together.
+        names = connection.execute("SELECT service, container, key FROM entries").fetchall()
+        for service, container, key in names:
+            (blob,) = connection.execute(
+                "SELECT value FROM entries WHERE service = ? AND container = ? AND key = ?",
+                (service, container, key),
+            ).fetchone()
+            value = decode(blob)
+            if not isinstance(value, dict) or not isinstance(value.get("body"), bytes):
+                continue
+            body = value.pop("body")
+            value["size"] = len(body)
+            connection.execute(
+                "UPDATE entries SET value = ? WHERE service = ? AND container = ? AND key = ?",
+                (encode(value), service, container, key),
+            )
+            connection.execute(
+                "INSERT OR REPLACE INTO bodies (service, container, key, body) VALUES (?, ?, ?, ?)",
+                (service, container, key, body),
+            )
+        connection.execute(
+            "UPDATE info SET value = ? WHERE name = 'format'", (str(FORMAT_VERSION),)
+        )
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
 
 
 class EntryReader:
@@ -283,15 +353,22 @@ class EntryReader:
         )
         self._lock = threading.Lock()
 
-    def entry(self, service: str, container: str, key: str) -> Any | None:
+    def entry_with_body(
+        self, service: str, container: str, key: str
+    ) -> tuple[Any, bytes | None] | None:
+        """(the entry, its body or None), read together (one snapshot); None if no entry."""
         with self._lock:
             if self._db is None:
                 raise ValueError("the state file is closed")
             row = self._db.execute(
-                "SELECT value FROM entries WHERE service = ? AND container = ? AND key = ?",
+                "SELECT e.value, b.body FROM entries AS e LEFT JOIN bodies AS b "
+                "ON b.service = e.service AND b.container = e.container AND b.key = e.key "
+                "WHERE e.service = ? AND e.container = ? AND e.key = ?",
                 (service, container, key),
             ).fetchone()
-        return None if row is None else decode(row[0])
+        if row is None:
+            return None
+        return decode(row[0]), None if row[1] is None else bytes(row[1])
 
     def close(self) -> None:
         with self._lock:

@@ -1,12 +1,15 @@
-"""The local runtime stays small: object bodies live in the state file, idle pollers wait.
+"""The local runtime stays small: object bodies live in the state file, idle pollers wait,
+and a start reads no object body.
 
-The figures (memory after storing a gigabyte, CPU at rest) are measured by
-`make bench SECTIONS=footprint`; these tests check the mechanisms behind them.
+The figures (memory after storing a gigabyte, CPU at rest, start on 10,000 objects) are
+measured by `make bench SECTIONS=footprint`; these tests check the mechanisms behind them.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
+import sqlite3
 import threading
 import tracemalloc
 from collections.abc import Iterator
@@ -20,6 +23,7 @@ from audiofn_local.folder_mirror import OUTBOX_IDLE_SECONDS, FolderMirror
 from audiofn_local.moto_state import StoredBody, s3_backend
 from audiofn_local.resources import LocalQueue
 from audiofn_local.sqs_poller import WAIT_SECONDS, SqsPoller
+from audiofn_local.state_store import STATE_FILE, StateStore, encode
 from audiofn_local.template_model import SqsEvent
 
 
@@ -98,6 +102,74 @@ def test_a_noncurrent_version_keeps_its_own_body(tmp_path):
         s3.delete_object(Bucket="versioned", Key="k")  # a delete marker: both stay versions
         old = s3.get_object(Bucket="versioned", Key="k", VersionId=first)["Body"].read()
         assert old == b"version one"
+
+
+def _bytes_read() -> int:
+    """What this process has read through read()/pread() so far (page cache included)."""
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar in /proc/self/io")
+
+
+def test_a_start_restores_objects_without_reading_their_bodies(tmp_path):
+    # Given a data directory holding 24 MB of object bodies
+    size, count = 4 * 1024 * 1024, 6
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="masters")
+        for index in range(count):
+            s3.put_object(Bucket="masters", Key=f"m/{index}.wav", Body=_body(index, size))
+    # When the runtime's AWS starts on it again
+    before = _bytes_read()
+    with local_aws(tmp_path / "data") as aws:
+        read = _bytes_read() - before
+        # Then every object is back, with its size, and less than one body was read
+        assert aws.restored is not None and aws.restored.objects == count
+        assert aws.restored.object_bytes == count * size
+        assert read < size, f"the start read {read / 1e6:.1f} MB"
+        s3 = aws.client("s3")
+        listed = s3.list_objects_v2(Bucket="masters")["Contents"]
+        assert [item["Size"] for item in listed] == [size] * count
+        assert s3.head_object(Bucket="masters", Key="m/2.wav")["ContentLength"] == size
+        # and a body is read when it is asked for
+        assert s3.get_object(Bucket="masters", Key="m/2.wav")["Body"].read() == _body(2, size)
+
+
+def test_a_state_file_with_bodies_inside_its_entries_is_moved_over_once(tmp_path):
+    # Given a state file of the first format: the body inside the object's record
+    data_dir = tmp_path / "data"
+    store = StateStore.open(data_dir / STATE_FILE)
+    store.put_container("s3", "masters", {"region": "us-east-1"})
+    body = b"an old master" * 1000
+    record = {
+        "body": body,
+        "etag": hashlib.md5(body).hexdigest(),
+        "last_modified": "2026-01-02T03:04:05+00:00",
+        "metadata": {"Content-Type": "audio/wav"},
+        "version_id": "null",
+        "tags": {},
+    }
+    store.put_entry("s3", "masters", "old.wav", record)
+    store.close()
+    with sqlite3.connect(data_dir / STATE_FILE) as db:
+        db.execute("UPDATE info SET value = '1' WHERE name = 'format'")
+        db.execute("UPDATE entries SET value = ?", (encode(record),))
+    db.close()
+    # When the runtime starts on it
+    with local_aws(data_dir) as aws:
+        s3 = aws.client("s3")
+        # Then the object reads as before, and the file is in the new format
+        got = s3.get_object(Bucket="masters", Key="old.wav")
+        assert got["Body"].read() == body and got["ContentType"] == "audio/wav"
+        assert got["ETag"] == f'"{record["etag"]}"'
+    store = StateStore.open(data_dir / STATE_FILE)
+    try:
+        saved = store.entry("s3", "masters", "old.wav")
+        assert saved is not None and "body" not in saved and saved["size"] == len(body)
+        assert store.body("s3", "masters", "old.wav") == body
+    finally:
+        store.close()
 
 
 class _Calls:
@@ -179,3 +251,47 @@ def test_an_idle_folder_mirror_lists_the_outbox_less_and_less_often(tmp_path):
             assert target.read_bytes() == b"{}"
         finally:
             mirror.stop()
+
+
+def test_a_watched_folder_mirror_lists_the_outbox_once_and_fetches_what_is_written(tmp_path):
+    with local_aws(tmp_path / "data") as aws:
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="inbox")
+        # Given outputs made while the runtime was stopped
+        for index in range(3):
+            s3.put_object(Bucket="inbox", Key=f"orgs/org1/outbox/old{index}/m.mp3", Body=b"old")
+        listings, gets = _Calls(s3, "ListObjectsV2"), _Calls(s3, "GetObject")
+        mirror = FolderMirror(
+            inbox_dir=tmp_path / "inbox",
+            outbox_dir=tmp_path / "outbox",
+            bucket="inbox",
+            org_id="org1",
+            state_path=tmp_path / "mirror.json",
+            s3_factory=lambda: s3,
+        )
+        mirror.watched = aws.watch_objects(mirror.object_changed)
+        assert mirror.watched
+        mirror.start()
+        try:
+            # When it starts, they are fetched by one listing
+            assert _appears(tmp_path / "outbox" / "old2" / "m.mp3", 5)
+            assert listings.count == 1 and gets.count == 3
+            # and a new output (and another organisation's, and an inbox file) is written
+            s3.put_object(Bucket="inbox", Key="orgs/org1/outbox/new/status.json", Body=b"{}")
+            s3.put_object(Bucket="inbox", Key="orgs/org2/outbox/new/status.json", Body=b"{}")
+            s3.put_object(Bucket="inbox", Key="orgs/org1/inbox/brief.txt", Body=b"hi")
+            # Then only the new output is fetched, at the next round, without a listing
+            assert _appears(tmp_path / "outbox" / "new" / "status.json", 5)
+            threading.Event().wait(2.5)  # idle rounds: nothing is listed or fetched
+            assert listings.count == 1 and gets.count == 4
+            assert not (tmp_path / "outbox" / "brief.txt").exists()
+        finally:
+            mirror.stop()
+
+
+def _appears(path: Path, seconds: float) -> bool:
+    for _ in range(int(seconds / 0.1)):
+        if path.exists():
+            return True
+        threading.Event().wait(0.1)
+    return path.exists()
