@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audiofn.errors import InvalidInput, NotFound
 from audiofn.services.context import Services
+
+if TYPE_CHECKING:
+    from audiofn.podcast_metadata import EpisodeTags
 
 MAX_UPLOAD_BYTES = 4 * 2**20
 """A sent file: API Gateway hands Lambda a binary body base64-encoded (4/3 larger) inside a
@@ -73,6 +76,19 @@ def content_signer(
         return sign(data, fmt, identity, credentials) if fmt in MIME_TYPES else data
 
     return signed
+
+
+def tagged_and_signed(
+    sign: Callable[[str, bytes], bytes], tags: EpisodeTags
+) -> Callable[[str, bytes], bytes]:
+    """What every file of a master gets before it is stored: an MP3 its ID3 tag, then every
+    format ``sign``'s content credentials (last, so that they cover the tag)."""
+    from audiofn.podcast_metadata import tag_mp3
+
+    def finish(fmt: str, data: bytes) -> bytes:
+        return sign(fmt, tag_mp3(data, tags) if fmt == "mp3" else data)
+
+    return finish
 
 
 def file_format(data: bytes, declared: str | None, field: str) -> str:

@@ -296,12 +296,11 @@ class BatchWorker:
         """What every file of the batch's masters gets before it is stored: an MP3 its ID3
         tag (title, the organisation as artist and publisher), every format the library
         supports the organisation's content credentials."""
-        from audiofn.podcast_metadata import EpisodeTags, tag_mp3
-        from audiofn.services.provenance import content_signer
+        from audiofn.podcast_metadata import EpisodeTags
+        from audiofn.services.provenance import content_signer, tagged_and_signed
 
         org = self.services.table.get_org(plan.org_id)
         name = org.name if org else plan.org_id
-        tags = EpisodeTags(title=plan.title, artist=name, publisher=name)
         sign = content_signer(
             self.services,
             self.settings.table,
@@ -310,11 +309,7 @@ class BatchWorker:
             voices=[plan.voice],
             title=plan.title,
         )
-
-        def finish(fmt: str, data: bytes) -> bytes:
-            return sign(fmt, tag_mp3(data, tags) if fmt == "mp3" else data)
-
-        return finish
+        return tagged_and_signed(sign, EpisodeTags(title=plan.title, artist=name, publisher=name))
 
     def render_listener(
         self,

@@ -24,7 +24,6 @@ from audiofn.podcast_metadata import (
     EpisodeTags,
     chapters_json,
     section_chapters,
-    tag_mp3,
     transcript_json,
 )
 from audiofn.services.context import Services
@@ -103,16 +102,16 @@ class MasteringWorker:
         result = master(sections, bed, task.preset)
         report: dict[str, Any] = result.report.to_dict()
 
+        from audiofn.services.provenance import tagged_and_signed
+
         tags = self.episode_tags(task, result)
-        sign = self.signer(task)
+        finish = tagged_and_signed(self.signer(task), tags)
         outputs: dict[str, bytes] = {}
         report["formats"] = {}
         for fmt, key in entry.files.items():
             base = "mp3" if fmt.startswith("mp3") else fmt
             data, delivered = encode_on_target(result.audio, fmt, result.report)
-            if base == "mp3":
-                data = tag_mp3(data, tags)
-            data = sign(base, data)
+            data = finish(base, data)
             outputs[fmt] = data
             media.put_bytes(key, data, CONTENT_TYPES[base])
             report["formats"][fmt] = {
@@ -124,7 +123,7 @@ class MasteringWorker:
         default = report["formats"][next(iter(entry.files))]
         report["integrated_lufs"] = default["integratedLufs"]
         report["true_peak_dbtp"] = default["truePeakDbtp"]
-        deliverables = self.deliver(task, entry, result, tags, sign)
+        deliverables = self.deliver(task, entry, result, finish)
         if deliverables:
             report["deliverables"] = deliverables
 
@@ -150,8 +149,7 @@ class MasteringWorker:
                 result,
                 outputs=outputs,
                 formats=report["formats"],
-                tags=tags,
-                sign=sign,
+                finish=finish,
             )
 
         from audiofn.config import intelligibility_enabled
@@ -168,8 +166,7 @@ class MasteringWorker:
         task: MasteringTask,
         entry: MasterEntry,
         result: Any,
-        tags: EpisodeTags,
-        sign: Callable[[str, bytes], bytes],
+        finish: Callable[[str, bytes], bytes],
     ) -> list[dict[str, Any]]:
         """One deliverable per delivery spec, from the same render: each encoded as its spec
         says, decoded, measured and judged; public copies beside the master's when public."""
@@ -183,9 +180,7 @@ class MasteringWorker:
             data, verdict = deliver_to_spec(
                 result.audio, spec, master_lufs=result.report.integrated_lufs
             )
-            if spec.format == "mp3":
-                data = tag_mp3(data, tags)
-            data = sign(spec.format, data)
+            data = finish(spec.format, data)
             verdict["bytes"] = len(data)
             self.services.media.put_bytes(
                 entry.deliverables[spec_id], data, CONTENT_TYPES[spec.format]
@@ -264,8 +259,7 @@ class MasteringWorker:
         *,
         outputs: dict[str, bytes],
         formats: dict[str, dict[str, Any]],
-        tags: EpisodeTags,
-        sign: Callable[[str, bytes], bytes],
+        finish: Callable[[str, bytes], bytes],
     ) -> dict[str, Any]:
         """The VAST file and the files it lists (:meth:`vast_renditions`, the lossless
         Mezzanine). Returns what the report says of them."""
@@ -275,9 +269,9 @@ class MasteringWorker:
         if token is None or vast_key is None:
             return {}
         media_files, listed = self.vast_renditions(
-            entry, result, outputs=outputs, formats=formats, tags=tags, sign=sign
+            entry, result, outputs=outputs, formats=formats, finish=finish
         )
-        mezzanine = self.vast_mezzanine(entry, result, outputs=outputs, sign=sign)
+        mezzanine = self.vast_mezzanine(entry, result, outputs=outputs, finish=finish)
         api_url = self.settings.api_url.rstrip("/")
         ad = AudioAd(
             ad_id=token,
@@ -314,8 +308,7 @@ class MasteringWorker:
         *,
         outputs: dict[str, bytes],
         formats: dict[str, dict[str, Any]],
-        tags: EpisodeTags,
-        sign: Callable[[str, bytes], bytes],
+        finish: Callable[[str, bytes], bytes],
     ) -> tuple[list[MediaFile], list[dict[str, Any]]]:
         """The ad's MediaFiles, and the report's line for each: an end format's file as it is,
         and each other rendition encoded once from the same master (on its loudness target,
@@ -344,9 +337,7 @@ class MasteringWorker:
                     result.report,
                     bitrate_kbps=rendition.bitrate_kbps,
                 )
-                if rendition.format == "mp3":
-                    data = tag_mp3(data, tags)
-                data = sign(rendition.format, data)
+                data = finish(rendition.format, data)
                 self.public.put_bytes(key, data, CONTENT_TYPES[rendition.format])
             # Declared as measured: the average of an MP3 is its CBR rate; AAC's varies.
             kbps = max(1, round(audio_bitrate_kbps(data)))
@@ -377,7 +368,7 @@ class MasteringWorker:
         result: Any,
         *,
         outputs: dict[str, bytes],
-        sign: Callable[[str, bytes], bytes],
+        finish: Callable[[str, bytes], bytes],
     ) -> MediaFile | None:
         """The lossless Mezzanine: the FLAC end format when there is one, else made here."""
         from audiofn.codecs import CONTENT_TYPES, encode
@@ -390,7 +381,7 @@ class MasteringWorker:
         if key in made:
             data = outputs[made[key]]
         else:
-            data = sign(MEZZANINE_FORMAT, encode(result.audio, MEZZANINE_FORMAT))
+            data = finish(MEZZANINE_FORMAT, encode(result.audio, MEZZANINE_FORMAT))
             self.public.put_bytes(key, data, CONTENT_TYPES[MEZZANINE_FORMAT])
         return MediaFile(
             url=f"{self.settings.public_base_url.rstrip('/')}/{key}",
