@@ -87,3 +87,33 @@ def test_a_burst_of_syntheses_leaves_no_memory_behind_once_idle(
     gc.collect()
     releaser.join(5)
     assert not releaser.is_alive()
+
+
+EXIT_PROGRAM = """
+import sys, time
+from audiofn.tts import onnx_memory
+from audiofn.tts.catalogue import resolve_voice
+from audiofn.tts.registry import EngineSettings, synthesize
+
+voice = resolve_voice("joe", polly_enabled=False, upstream_enabled=False)
+onnx_memory.IDLE_SECONDS = 0.3
+synthesize("Every morning the small harbour town wakes up slowly.", voice, 1.0, EngineSettings())
+time.sleep(float(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("exit_after", [0.28, 0.3, 0.31, 0.32])
+def test_a_process_that_exits_as_the_arena_is_released_exits_cleanly(exit_after: float) -> None:
+    """The release may be running in onnxruntime when the interpreter finalises; a daemon
+    thread caught there aborts the process ("terminate called without an active exception")."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_PROGRAM, str(exit_after)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -16,6 +16,7 @@ does not give back), instead of all of it.
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 import weakref
@@ -25,6 +26,7 @@ from typing import Any
 from audiofn.observability import logger
 
 IDLE_SECONDS = 5.0
+EXIT_WAIT_SECONDS = 5.0  # a release in progress when the process exits: a tiny run
 SHRINK_CPU_ARENA = ("memory.enable_memory_arena_shrinkage", "cpu:0")
 
 Inputs = Mapping[str, Any]
@@ -77,6 +79,9 @@ class ArenaReleasingSession:
                         daemon=True,
                     )
                     self._releaser.start()
+                    with _releasers_lock:  # the ended ones (their sessions gone) dropped
+                        _releasers[:] = [(t, c) for t, c in _releasers if t.is_alive()]
+                        _releasers.append((self._releaser, self._changed))
                 self._changed.notify_all()
 
     def __getattr__(self, name: str) -> Any:
@@ -97,6 +102,23 @@ class ArenaReleasingSession:
             self.releases += 1
 
 
+_exiting = threading.Event()
+_releasers: list[tuple[threading.Thread, threading.Condition]] = []
+_releasers_lock = threading.Lock()
+
+
+@atexit.register
+def _stop_releasers() -> None:
+    """No release starts once the process exits, and one under way is waited for: a daemon
+    thread still inside onnxruntime while the interpreter finalises aborts the process."""
+    _exiting.set()
+    with _releasers_lock:
+        releasers = list(_releasers)
+    for thread, changed in releasers:
+        _wake(changed)
+        thread.join(EXIT_WAIT_SECONDS)
+
+
 def _wake(changed: threading.Condition) -> None:
     with changed:
         changed.notify_all()
@@ -106,7 +128,7 @@ def _release_when_idle(ref: weakref.ref[ArenaReleasingSession], changed: Any) ->
     while True:
         with changed:
             wrapper = ref()
-            if wrapper is None:
+            if wrapper is None or _exiting.is_set():
                 return
             wait = wrapper._seconds_to_release()
             if wait is None or wait > 0:
