@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from audiofn.audio import Audio
+    from audiofn.mp3_splice import Change
     from audiofn.sound.stems import Stems
     from audiofn.text.scripts import ParsedScript
 
@@ -291,6 +292,8 @@ def build_shared(spoken: SpokenSections, bed: Audio | Stems | None, preset: str)
 class ListenerMaster:
     audio: Audio
     report: dict[str, Any]
+    changes: list[Change] = field(default_factory=list)
+    """Where it differs from the shared render (spliced masters only)."""
 
 
 def _slice(samples: Float32, start: int, length: int) -> Float32:
@@ -303,13 +306,21 @@ def _slice(samples: Float32, start: int, length: int) -> Float32:
     return out
 
 
-def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> ListenerMaster:
-    """The shared render with each personal stretch replaced by this listener's."""
+def splice_listener(
+    shared: SharedRender, personal: Sequence[Audio], *, whole: int = 1
+) -> ListenerMaster:
+    """The shared render with each personal stretch replaced by this listener's.
+
+    ``whole``: each stretch's pause after the voice is lengthened so that the stretch differs
+    in length from the one it replaces by a multiple of this many samples (an MP3 frame: the
+    shared audio after it then moves by whole frames, see :mod:`audiofn.mp3_splice`).
+    """
     import numpy as np
 
     from audiofn.audio import Audio
     from audiofn.dsp.loudness import channel_power, integrated_loudness, k_weight
     from audiofn.mastering.voice_chain import process_voice
+    from audiofn.mp3_splice import Change
 
     if len(personal) != len(shared.regions):
         raise ValueError("one personal fragment per region of the shared render")
@@ -322,12 +333,15 @@ def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> Listener
     position = 0
     true_peak = shared.true_peak_dbtp
     durations = []
+    changes: list[Change] = []
+    shift = 0
     for number, (region, fragment) in enumerate(zip(shared.regions, personal, strict=True)):
         if number + 1 < len(shared.regions):  # the next stretch may follow closely
             tail = min(tail, max(0, shared.regions[number + 1].start - region.end))
         voice = process_voice(_mono_at(fragment, rate), rate, shared.preset)
         voice *= np.float32(region.gain)
         length = region.lead + len(voice) + region.trail
+        length += -(length - (region.end - region.start)) % whole
         mix = _slice(shared.bed, region.start, length + tail)
         mix[region.lead : region.lead + len(voice)] += voice[:, None]
         mix, peak = _limit(mix, rate, shared.true_peak_limit_dbtp)
@@ -344,6 +358,9 @@ def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> Listener
         weighted = k_weight(np.concatenate([before, mix]), rate)[len(before) :]
         pieces += [shared.audio[position : region.start], mix]
         powers += [shared.power[position : region.start], channel_power(weighted)]
+        start = region.start + shift
+        shift += length - (region.end - region.start)
+        changes.append(Change(start, start + len(mix), shift))
         position = region.end + tail
         durations.append(len(voice) / rate)
     pieces.append(shared.audio[position:])
@@ -360,7 +377,7 @@ def splice_listener(shared: SharedRender, personal: Sequence[Audio]) -> Listener
         "personal_seconds": [round(d, 3) for d in durations],
         "spliced": True,
     }
-    return ListenerMaster(Audio(samples, rate), report)
+    return ListenerMaster(Audio(samples, rate), report, changes)
 
 
 def _limit(mix: Float32, rate: int, ceiling_dbtp: float) -> tuple[Float32, float]:

@@ -43,7 +43,7 @@ DEFAULT_BITRATE_KBPS: dict[str, int] = {"mp3": 128, "opus": 64, "aac": 128, "m4a
 """Bitrate used when none is asked for (Ogg Vorbis is VBR: it uses quality 0.4 instead)."""
 
 OPUS_SAMPLE_RATE = 48_000
-_MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+MP3_SAMPLE_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 _VORBIS_DEFAULT_COMPRESSION = 0.6
 # Nominal Vorbis bitrates (kbps, stereo 44.1 kHz) of quality 0.0 .. 1.0 in tenths.
@@ -117,7 +117,7 @@ shaping: on a mastered 60 s programme at 128 kbps CBR it encodes in a third of t
 LAME's default (3) with no loss by measure (error 2 dB further below the signal, the same true
 peak after decoding), and encoding is most of the time a master takes."""
 
-_LAME_ENCODER_DELAY = 576
+LAME_ENCODER_DELAY = 576
 """Samples LAME puts before the signal (decoders add their own 529 and skip both)."""
 _MP3_BITRATES = {
     1: (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
@@ -166,10 +166,11 @@ def _crc16(data: bytes) -> int:
     return crc
 
 
-def _mp3_info_frame(
-    frames: bytes, samples: int, sample_rate: int, channels: int, kbps: int
+def mp3_info_frame(
+    count: int, frames_bytes: int, samples: int, *, sample_rate: int, channels: int, kbps: int
 ) -> bytes:
-    """A Xing "Info" frame with a LAME tag, put before the audio frames of a CBR stream.
+    """A Xing "Info" frame with a LAME tag, put before the ``count`` audio frames
+    (``frames_bytes`` long) of a CBR stream.
 
     It states the frame count and the encoder's delay and padding, so decoders that honour
     it (mpg123, hence libsndfile, and FFmpeg) give back exactly ``samples`` frames: gapless,
@@ -179,8 +180,7 @@ def _mp3_info_frame(
     mpeg1 = version == 3
     samples_per_frame = 1152 if mpeg1 else 576
     side_info = (32 if channels == 2 else 17) if mpeg1 else (17 if channels == 2 else 9)
-    count = len(_mp3_frame_lengths(frames))
-    padding = count * samples_per_frame - samples - _LAME_ENCODER_DELAY
+    padding = count * samples_per_frame - samples - LAME_ENCODER_DELAY
     tag_size = 4 + side_info + 120 + 36
     # The smallest bitrate of this MPEG version whose frame holds the tag.
     table = _MP3_BITRATES[1 if mpeg1 else 2]
@@ -193,12 +193,12 @@ def _mp3_info_frame(
     mode = 0b01 if channels == 2 else 0b11  # joint stereo (as LAME writes) or mono
     header = (0x7FF << 21) | (version << 19) | (1 << 17) | (1 << 16)  # layer III, no CRC
     header |= (index << 12) | (rate_index << 10) | (mode << 6)
-    total = length + len(frames)
+    total = length + frames_bytes
     xing = b"Info" + (0x0F).to_bytes(4, "big") + count.to_bytes(4, "big")
     xing += total.to_bytes(4, "big") + bytes(i * 256 // 100 for i in range(100))
     xing += (100 - 10 * MP3_LAME_QUALITY).to_bytes(4, "big")
     lame = b"LAME3.100" + bytes([0x01, 0]) + bytes(4) + bytes(4) + bytes([0, min(kbps, 255)])
-    lame += ((_LAME_ENCODER_DELAY << 12) | max(0, min(padding, 4095))).to_bytes(3, "big")
+    lame += ((LAME_ENCODER_DELAY << 12) | max(0, min(padding, 4095))).to_bytes(3, "big")
     lame += bytes(4) + total.to_bytes(4, "big") + bytes(2)
     body = header.to_bytes(4, "big") + bytes(side_info) + xing + lame
     body += _crc16(body).to_bytes(2, "big")
@@ -211,7 +211,7 @@ def _encode_mp3(audio: Audio, bitrate_kbps: int | None) -> bytes:
     LAME Info tag for gapless decoding."""
     import lameenc
 
-    audio = _at_supported_rate(audio, _MP3_RATES)
+    audio = _at_supported_rate(audio, MP3_SAMPLE_RATES)
     kbps = bitrate_kbps or DEFAULT_BITRATE_KBPS["mp3"]
     scaled = _clipped(audio)  # a fresh array: scaled in place
     scaled *= np.float32(32767.0)
@@ -223,7 +223,15 @@ def _encode_mp3(audio: Audio, bitrate_kbps: int | None) -> bytes:
     encoder.set_channels(audio.channels)
     encoder.set_quality(MP3_LAME_QUALITY)
     frames = bytes(encoder.encode(pcm.tobytes())) + bytes(encoder.flush())
-    info = _mp3_info_frame(frames, len(pcm), audio.sample_rate, audio.channels, kbps)
+    count = len(_mp3_frame_lengths(frames))
+    info = mp3_info_frame(
+        count,
+        len(frames),
+        len(pcm),
+        sample_rate=audio.sample_rate,
+        channels=audio.channels,
+        kbps=kbps,
+    )
     return info + frames
 
 

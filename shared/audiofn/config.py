@@ -222,6 +222,8 @@ def sync_speech_settings() -> SyncSpeechSettings:
 class BatchSettings(CommonSettings):
     batch_chunk_queue_url: str = Field(alias="AUDIOFN_BATCH_CHUNK_QUEUE_URL")
     chunk_size: int = Field(20, alias="AUDIOFN_BATCH_CHUNK_SIZE", ge=1, le=500)
+    # MP3 masters spliced frame by frame from one shared encode (off: each encoded whole).
+    mp3_frame_splice: bool = Field(True, alias="AUDIOFN_BATCH_MP3_FRAME_SPLICE")
 
 
 @cache

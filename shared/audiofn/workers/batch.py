@@ -46,8 +46,9 @@ from audiofn.workers.sqs import process_sqs_batch, receive_count
 
 if TYPE_CHECKING:
     from audiofn.audio import Audio
-    from audiofn.batch_render import SharedRender
+    from audiofn.batch_render import ListenerMaster, SharedRender
     from audiofn.config import BatchSettings
+    from audiofn.mp3_splice import Mp3Frames
     from audiofn.sound.stems import Stems
 
 
@@ -154,6 +155,7 @@ class BatchWorker:
         self.table = BatchesTable(settings.table)
         self._lock = threading.Lock()
         self._shared: OrderedDict[str, SharedRender] = OrderedDict()
+        self._shared_mp3: OrderedDict[tuple[str, int], Mp3Frames] = OrderedDict()
         self._plans: OrderedDict[str, BatchPlan] = OrderedDict()
         self._beds: dict[str, Stems] = {}
 
@@ -321,7 +323,8 @@ class BatchWorker:
     ) -> ListenerResult:
         """One listener's master (re-used when it exists), or a failure with its reason."""
         from audiofn.batch_render import master_whole, speak_sections, splice_listener, trim_silence
-        from audiofn.codecs import CONTENT_TYPES, encode
+        from audiofn.codecs import CONTENT_TYPES
+        from audiofn.mp3_splice import frame_samples
         from audiofn.tts.base import SynthesisError
 
         parameters = _parameters(row)
@@ -354,7 +357,9 @@ class BatchWorker:
                     for f, text in zip(fragments, texts, strict=True)
                     if f["personal"]
                 ]
-                rendered = splice_listener(shared, personal)
+                spliced_mp3 = self._splices_mp3(plan, shared)
+                whole = frame_samples(shared.rate) if spliced_mp3 else 1
+                rendered = splice_listener(shared, personal, whole=whole)
             else:
                 spoken = speak_sections(
                     _fragments(plan), texts, lambda text: self.speak(plan, text)
@@ -366,8 +371,7 @@ class BatchWorker:
             )
         base = "mp3" if plan.end_format.startswith("mp3") else plan.end_format
         finish = finish or self.file_finisher(plan)
-        data = encode(rendered.audio, base, bitrate_kbps=MP3_TIERS.get(plan.end_format))
-        data = finish(base, data)
+        data = finish(base, self.encode_master(plan, shared, rendered))
         self.services.media.put_bytes(key, data, CONTENT_TYPES[base])
         report = {**rendered.report, "bytes": len(data), "format": plan.end_format}
         if plan.delivery_specs:
@@ -376,6 +380,54 @@ class BatchWorker:
         return ListenerResult(
             index=index, parameters=parameters, status="done", key=key, report=report
         )
+
+    def _splices_mp3(self, plan: BatchPlan, shared: SharedRender) -> bool:
+        from audiofn.codecs import MP3_SAMPLE_RATES
+
+        return (
+            self.settings.mp3_frame_splice
+            and plan.end_format in MP3_TIERS
+            and shared.rate in MP3_SAMPLE_RATES
+            and shared.audio.shape[1] in (1, 2)
+        )
+
+    def encode_master(
+        self, plan: BatchPlan, shared: SharedRender | None, rendered: ListenerMaster
+    ) -> bytes:
+        """The listener's master in the batch's end format: an MP3 of a spliced listener is
+        the shared render's frames with the personal stretches' frames put in their place,
+        anything else is encoded whole."""
+        from audiofn.codecs import encode
+        from audiofn.mp3_splice import SpliceError, splice_frames
+
+        kbps = MP3_TIERS.get(plan.end_format)
+        base = "mp3" if kbps else plan.end_format
+        if shared is not None and kbps and rendered.changes and self._splices_mp3(plan, shared):
+            try:
+                return splice_frames(
+                    self.shared_mp3(plan, shared, kbps), rendered.audio.samples, rendered.changes
+                )
+            except SpliceError as error:
+                logger.warning(
+                    "MP3 frames did not splice; encoding the whole master",
+                    extra={"batch": plan.batch_id, "reason": str(error)},
+                )
+        return encode(rendered.audio, base, bitrate_kbps=kbps)
+
+    def shared_mp3(self, plan: BatchPlan, shared: SharedRender, kbps: int) -> Mp3Frames:
+        """The shared render's MP3 frames, encoded once per process."""
+        from audiofn.mp3_splice import encode_frames
+
+        key = (plan.shared_key, kbps)
+        with self._lock:
+            if key in self._shared_mp3:
+                return self._shared_mp3[key]
+        frames = encode_frames(shared.audio, shared.rate, kbps)
+        with self._lock:
+            self._shared_mp3[key] = frames
+            while len(self._shared_mp3) > 2:
+                self._shared_mp3.popitem(last=False)
+        return frames
 
     def deliver(
         self,
