@@ -375,6 +375,8 @@ def splice_listener(
         "true_peak_dbtp": round(true_peak, 2),
         "true_peak_limit_dbtp": shared.true_peak_limit_dbtp,
         "personal_seconds": [round(d, 3) for d in durations],
+        # where this master differs from every other listener's (seconds, on its timeline)
+        "personal_spans": [[round(c.start / rate, 3), round(c.end / rate, 3)] for c in changes],
         "spliced": True,
     }
     return ListenerMaster(Audio(samples, rate), report, changes)

@@ -502,3 +502,136 @@ def test_batch_masters_and_deliverables_are_tagged_and_carry_content_credentials
             assert str(tags["TIT2"]) == "campaign / welcome"
             assert str(tags["TPE1"]) == str(tags["TPUB"]) != ""
         assert decode(data).duration > 3  # and still decode
+
+
+NAMES = [
+    "David", "James", "Sarah", "Peter", "Laura", "Daniel", "Thomas", "Michael", "Sophie", "Robert",
+    "Grace", "William", "George", "Lucy", "Henry", "Kevin", "Rachel", "Susan", "Victor", "Nathan",
+]  # fmt: skip
+
+
+def test_a_20_listener_mp3_batch_spliced_from_frames_equals_whole_file_encodes(
+    aws: SimpleNamespace,
+    org: SimpleNamespace,
+    lambda_context: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import numpy as np
+    import pyloudnorm
+
+    from audiofn.stt.whisper import get_transcriber
+
+    # Given an MP3 batch of 20 listeners over a bed, spliced from the shared render's frames,
+    # and the same batch with each listener's master encoded whole (the fragment cache gives
+    # both the same speech)
+    settings = {
+        "voice": "af_heart",  # Kokoro: the same speech every time
+        "soundTemplate": "news",
+        "endFormat": "mp3",
+        "audience": [{"name": name} for name in NAMES],
+    }
+    function = load_function("batch")
+    spliced_id = start(aws, lambda_context, org, **settings)
+    run_batch(aws, lambda_context, function)
+    worker = function.worker
+    monkeypatch.setattr(
+        worker, "settings", worker.settings.model_copy(update={"mp3_frame_splice": False})
+    )
+    whole_id = start(aws, lambda_context, org, **settings)
+    run_batch(aws, lambda_context, function)
+
+    s3 = boto3.client("s3")
+
+    def listeners(batch_id: str) -> list[tuple[dict[str, Any], Any]]:
+        assert status_of(lambda_context, org, batch_id)["status"] == "done"
+        manifest = json.loads(
+            s3.get_object(
+                Bucket=aws.bucket, Key=f"orgs/{org.org_id}/batches/{batch_id}/manifest.json"
+            )["Body"].read()
+        )
+        return [
+            (m["report"], decode(s3.get_object(Bucket=aws.bucket, Key=m["key"])["Body"].read()))
+            for m in manifest
+        ]
+
+    transcriber = get_transcriber()
+    frame = 1152
+    spliced_masters, whole_masters = listeners(spliced_id), listeners(whole_id)
+    assert len({len(audio.samples) for _, audio in spliced_masters}) > 1  # names differ in length
+    for name, (report, spliced), (_, whole) in zip(
+        NAMES, spliced_masters, whole_masters, strict=True
+    ):
+        rate = spliced.sample_rate
+        # Then each decodes to the whole-file encode's duration, within one frame (the personal
+        # stretch is padded to whole frames),
+        assert 0 <= len(spliced.samples) - len(whole.samples) < frame, name
+        # its integrated loudness (pyloudnorm, decoded) within 0.3 LU of the whole file's,
+        meter = pyloudnorm.Meter(rate)
+        loudness = [meter.integrated_loudness(a.samples) for a in (spliced, whole)]
+        assert abs(loudness[0] - loudness[1]) <= 0.3, (name, loudness)
+        # no step around a seam larger than the largest of the whole file there, give or take
+        # what the two encoders' largest steps differ by where nothing is spliced (windows of
+        # the same length before the stretch): the frame seams sit within six frames outside
+        # the personal stretch, in the pauses around it, and its own crossfades at its ends,
+        begin, end = (round(t * rate) for t in report["personal_spans"][0])
+        reach = 6 * frame + rate // 20
+
+        def largest_step(audio: Any, first: int) -> float:
+            return float(
+                np.abs(np.diff(audio.samples[max(0, first) : first + reach], axis=0)).max()
+            )
+
+        noise = max(
+            largest_step(spliced, first) - largest_step(whole, first)
+            for first in range(0, begin - 2 * reach, frame)
+        )
+        pad = len(spliced.samples) - len(whole.samples)  # whole's timeline after the stretch
+        for first, offset in ((begin - 6 * frame, 0), (end - rate // 20, pad)):
+            steps = [largest_step(spliced, first), largest_step(whole, first - offset)]
+            assert steps[0] <= steps[1] + max(noise, 0.0), (name, first, steps, noise)
+        # and, frame by frame, the spliced file is as close to the whole file around the seams
+        # as the two encoders' files are anywhere else (the samples are the same but for the
+        # padding before the stretch's last crossfade)
+        cut = end - rate // 10 - pad
+        aligned = [
+            np.concatenate([audio.samples[:cut], audio.samples[end - offset :]])
+            for audio, offset in ((spliced, 0), (whole, pad))
+        ]
+        count = len(aligned[0]) // frame
+        power, error = (
+            np.sum(np.reshape(x[: count * frame], (count, -1)) ** 2, axis=1)
+            for x in (aligned[1], aligned[0] - aligned[1])
+        )
+        audible = power > frame * 2 * 1e-6  # above -60 dBFS
+        snr = 10 * np.log10(power / np.maximum(error, 1e-20))
+        around = np.zeros(count, dtype=bool)
+        around[begin // frame - 8 : begin // frame + 4] = True  # the seams before the stretch
+        around[cut // frame - 2 : cut // frame + 8] = True  # and after it
+        worst = (snr[around & audible].min(), snr[~around & audible].min())
+        assert worst[0] >= worst[1], (name, worst)
+        # and Whisper hears the listener's name in the personal stretch
+        end = round(report["personal_spans"][0][1] * rate)
+        heard = transcriber.transcribe(type(spliced)(spliced.samples[:end], rate)).text
+        assert name.lower() in heard.lower(), (name, heard)
+
+
+def test_mp3_frames_that_do_not_splice_give_a_master_encoded_whole(
+    aws: SimpleNamespace,
+    org: SimpleNamespace,
+    lambda_context: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from audiofn import mp3_splice
+
+    # Given a batch whose frames find no seam where the window shapes fit
+    monkeypatch.setattr(mp3_splice, "_windows_fit", lambda before, after: False)
+    batch_id = start(
+        aws, lambda_context, org, endFormat="mp3", audience=[{"name": "Ada"}, {"name": "Bo"}]
+    )
+    run_batch(aws, lambda_context, load_function("batch"))
+
+    # Then every listener still gets a whole MP3 master
+    assert status_of(lambda_context, org, batch_id)["done"] == 2
+    for key in masters(aws, org.org_id):
+        data = boto3.client("s3").get_object(Bucket=aws.bucket, Key=key)["Body"].read()
+        assert decode(data).duration > 3

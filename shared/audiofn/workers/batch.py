@@ -76,6 +76,8 @@ class BatchPlan(BaseModel):
     title: str = ""
     """The masters' title: the script's project and name, or the batch's id."""
     script_id: str | None = None
+    mp3_frames: bool = False
+    """Spliced MP3 masters are made from the shared render's frames (see `encode_master`)."""
 
     def listener_keys(self, used: dict[str, str]) -> tuple[str, str]:
         """The listener's master and report keys: the same parameters, the same master."""
@@ -96,7 +98,14 @@ class BatchPlan(BaseModel):
         return f"{SHARED_PREFIX}{self.digest}.npz"
 
 
-def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOptions) -> BatchPlan:
+def make_plan(
+    services: Services,
+    org_id: str,
+    batch_id: str,
+    options: BatchOptions,
+    *,
+    mp3_frames: bool = True,
+) -> BatchPlan:
     from audiofn.batch_render import plan_fragments
     from audiofn.fragment_cache import speech_variant
     from audiofn.services.dictionaries import org_lexicon
@@ -129,6 +138,9 @@ def make_plan(services: Services, org_id: str, batch_id: str, options: BatchOpti
         "variant": variant,
         "cache": options.cache,  # spliced and whole masters differ: never re-use one for the other
         "script_id": options.scriptId,  # named in the masters' content credentials
+        "mp3_frames": mp3_frames
+        and options.cache
+        and options.endFormat.strip().lower() in MP3_TIERS,
     }
     identity = json.dumps([RENDER_VERSION, fields], sort_keys=True, ensure_ascii=False)
     return BatchPlan(
@@ -185,7 +197,13 @@ class BatchWorker:
             rows = self._audience(message)
             if not rows:
                 raise InvalidInput("audience: no listeners", field="audience")
-            plan = make_plan(self.services, org_id, batch_id, options)
+            plan = make_plan(
+                self.services,
+                org_id,
+                batch_id,
+                options,
+                mp3_frames=self.settings.mp3_frame_splice,
+            )
             plan_key = batch_prefix(org_id, batch_id) + "plan.json"
             self.services.media.put_json(plan_key, plan.model_dump())
             if plan.cache:
@@ -381,14 +399,12 @@ class BatchWorker:
             index=index, parameters=parameters, status="done", key=key, report=report
         )
 
-    def _splices_mp3(self, plan: BatchPlan, shared: SharedRender) -> bool:
+    @staticmethod
+    def _splices_mp3(plan: BatchPlan, shared: SharedRender) -> bool:
         from audiofn.codecs import MP3_SAMPLE_RATES
 
         return (
-            self.settings.mp3_frame_splice
-            and plan.end_format in MP3_TIERS
-            and shared.rate in MP3_SAMPLE_RATES
-            and shared.audio.shape[1] in (1, 2)
+            plan.mp3_frames and shared.rate in MP3_SAMPLE_RATES and shared.audio.shape[1] in (1, 2)
         )
 
     def encode_master(
