@@ -1,15 +1,20 @@
 """Batch throughput: 1,000 listeners over a 30-second, two-section script whose only personal
-part is one sentence with the listener's name, started by one SQS message on the local
-runtime, with the fragment cache (and the shared render) on, then off.
+part is one sentence with the listener's name, started by SQS messages on the local runtime.
+
+Two runtimes run side by side, one splicing MP3 masters from the shared render's frames (the
+default), one encoding each listener's MP3 whole (`AUDIOFN_BATCH_MP3_FRAME_SPLICE=0`, the road
+before frame splicing). They take turns with half the audience each, twice, so both see the
+same machine; then the first renders the audience in FLAC, and a few listeners without the
+fragment cache (each synthesised and mastered whole).
 
 `python -m bench.batch` runs this part alone. Knobs (environment):
-  BENCH_BATCH_LISTENERS           listeners of the cached run (1000)
+  BENCH_BATCH_LISTENERS           listeners of each cached road (1000)
   BENCH_BATCH_UNCACHED_LISTENERS  listeners of the uncached run (100: it is ~10x slower)
-  BENCH_BATCH_FORMAT              end format (flac)
+  BENCH_BATCH_MP3                 the MP3 tier of the MP3 roads (mp3 = 192 kbps)
 
-Prints wall-clock listeners per hour, the CPU time per listener (all processes of the
-runtime: handlers, moto, the gateway) and what that CPU time allows on two idle cores, and
-the runtime's peak resident memory.
+Prints, per road, wall-clock listeners per hour, the CPU time per listener (all processes of
+the runtime: handlers, moto, the gateway) and what that CPU time allows on two idle cores,
+their ratios, and the runtime's peak resident memory.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Any
 import boto3
 import httpx
 
+from audiofn.models.apiaudio import MP3_TIERS as MP3_KBPS
 from audiofn_local.subprocess_runtime import RunningRuntime, start_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,7 +203,7 @@ def run_batch(
     runtime: RunningRuntime,
     org_id: str,
     batch_id: str,
-    count: int,
+    listeners: list[dict[str, str]],
     fmt: str,
     cache: bool,
     speed: float = 100.0,
@@ -220,7 +226,7 @@ def run_batch(
         "endFormat": fmt,
         "cache": cache,
         "speed": speed,
-        "audience": audience(count),
+        "audience": listeners,
     }
     pid = runtime.process.pid
     cpu = cpu_seconds(pid)
@@ -236,7 +242,39 @@ def run_batch(
         if body["status"] in {"done", "failed"}:
             break
     seconds = time.perf_counter() - started
-    return BatchRun(count, body["done"], body["failed"], seconds, cpu_seconds(pid) - cpu)
+    return BatchRun(len(listeners), body["done"], body["failed"], seconds, cpu_seconds(pid) - cpu)
+
+
+@dataclass(frozen=True)
+class _Splicing:
+    shared: Any
+    speak: Any
+    texts: Any
+
+
+def _splicing() -> _Splicing:
+    """A chunk worker's part, in this process: the bench script's shared render."""
+    from audiofn.batch_render import build_shared, plan_fragments, speak_sections
+    from audiofn.sound.stems import render_template
+    from audiofn.text.scripts import Section, parse_script
+    from audiofn.tts.catalogue import resolve_voice
+    from audiofn.tts.registry import EngineSettings
+    from audiofn.tts.ssml_render import render_text
+
+    voice = resolve_voice("joe", polly_enabled=False, upstream_enabled=False)
+    fragments = plan_fragments(parse_script(SCRIPT))
+
+    def speak(text: str) -> Any:
+        return render_text(text, voice, 1.0, EngineSettings())
+
+    def texts(values: dict[str, str]) -> list[str]:
+        return [Section(f.name, f.text, ()).render(values) for f in fragments]
+
+    speak("Warm up.")
+    shared = build_shared(
+        speak_sections(fragments, texts({}), speak), render_template("news"), "podcast"
+    )
+    return _Splicing(shared, speak, texts)
 
 
 def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
@@ -254,28 +292,17 @@ def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
     )
     from audiofn.codecs import encode
     from audiofn.sound.stems import render_template
-    from audiofn.text.scripts import Section, parse_script
-    from audiofn.tts.catalogue import resolve_voice
-    from audiofn.tts.registry import EngineSettings
-    from audiofn.tts.ssml_render import render_text
+    from audiofn.text.scripts import parse_script
 
-    voice = resolve_voice("joe", polly_enabled=False, upstream_enabled=False)
-    fragments = plan_fragments(parse_script(SCRIPT))
-    bed = render_template("news")
-
-    def speak(text: str) -> Any:
-        return render_text(text, voice, 1.0, EngineSettings())
-
-    def texts(values: dict[str, str]) -> list[str]:
-        return [Section(f.name, f.text, ()).render(values) for f in fragments]
-
-    speak("Warm up.")
+    setup = _splicing()
     tracemalloc.start()
     try:
-        shared = build_shared(speak_sections(fragments, texts({}), speak), bed, "podcast")
+        fragments = plan_fragments(parse_script(SCRIPT))
+        spoken = speak_sections(fragments, setup.texts({}), setup.speak)
+        shared = build_shared(spoken, render_template("news"), "podcast")
         stored = len(shared.to_bytes())
         for row in audience(listeners):
-            sentence = trim_silence(speak(texts(row)[0]))
+            sentence = trim_silence(setup.speak(setup.texts(row)[0]))
             encode(splice_listener(shared, [sentence]).audio, fmt)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -283,43 +310,136 @@ def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
     return peak / 1e6, stored / 1e6
 
 
+@dataclass(frozen=True)
+class EncodeCpu:
+    seconds: float
+    repeats: int
+    spliced: float
+    whole: float
+    shared: float
+
+
+def encode_cpu(tier: str, repeats: int = 15) -> EncodeCpu:
+    """CPU time of one listener's MP3 in this process: spliced from the shared render's
+    frames, and encoded whole (the median of `repeats` listeners each)."""
+    import statistics
+
+    from audiofn.batch_render import splice_listener, trim_silence
+    from audiofn.codecs import encode
+    from audiofn.mp3_splice import encode_frames, frame_samples, splice_frames
+
+    setup = _splicing()
+    shared, kbps = setup.shared, MP3_KBPS[tier]
+    started = time.process_time()
+    frames = encode_frames(shared.audio, shared.rate, kbps)
+    shared_cpu = time.process_time() - started
+    spliced, whole, seconds = [], [], 0.0
+    for row in audience(repeats):
+        sentence = trim_silence(setup.speak(setup.texts(row)[0]))
+        master = splice_listener(shared, [sentence], whole=frame_samples(shared.rate))
+        started = time.process_time()
+        splice_frames(frames, master.audio.samples, master.changes)
+        spliced.append(time.process_time() - started)
+        started = time.process_time()
+        encode(master.audio, "mp3", bitrate_kbps=kbps)
+        whole.append(time.process_time() - started)
+        seconds = master.audio.duration
+    return EncodeCpu(
+        seconds, repeats, statistics.median(spliced), statistics.median(whole), shared_cpu
+    )
+
+
+def _org(runtime: RunningRuntime) -> str:
+    headers = {"x-api-key": runtime.api_key}
+    return str(httpx.get(f"{runtime.url}/org", headers=headers, timeout=30).json()["orgId"])
+
+
+def _added(runs: list[BatchRun]) -> BatchRun:
+    return BatchRun(
+        sum(r.listeners for r in runs),
+        sum(r.done for r in runs),
+        sum(r.failed for r in runs),
+        sum(r.seconds for r in runs),
+        sum(r.cpu_seconds for r in runs),
+    )
+
+
+def _line(name: str, run: BatchRun) -> str:
+    return (
+        f"  {name}: {run.done}/{run.listeners} listeners ({run.failed} failed) in "
+        f"{run.seconds:.0f} s = {run.per_hour:,.0f} listeners/hour; "
+        f"{run.cpu_per_listener:.3f} CPU-s per listener = "
+        f"{run.per_hour_on_two_cores:,.0f}/hour on two idle cores"
+    )
+
+
 def main() -> None:
+    from bench.local_footprint import settle
+
     listeners = int(os.environ.get("BENCH_BATCH_LISTENERS", "1000"))
     uncached = int(os.environ.get("BENCH_BATCH_UNCACHED_LISTENERS", "100"))
-    fmt = os.environ.get("BENCH_BATCH_FORMAT", "flac")
-    data_dir = ROOT / "bench" / "out" / "batch-data"
-    shutil.rmtree(data_dir, ignore_errors=True)
+    mp3 = os.environ.get("BENCH_BATCH_MP3", "mp3")
+    out = ROOT / "bench" / "out"
     env = {
         "AUDIOFN_LOCAL_CONCURRENCY_BatchFunction": "2",  # one chunk worker per core
         "AUDIOFN_BATCH_CHUNK_SIZE": "25",
     }
-    with start_runtime(data_dir, cwd=ROOT, **env) as runtime:  # type: ignore[arg-type]
-        org_id = httpx.get(
-            f"{runtime.url}/org", headers={"x-api-key": runtime.api_key}, timeout=30
-        ).json()["orgId"]
-        # Loads the models and renders the bed; another speed, so nothing of it is re-used.
-        run_batch(runtime, org_id, "bench-warm-up", 2, fmt, True, speed=101.0)
-        cached = run_batch(runtime, org_id, "bench-cached", listeners, fmt, True)
-        plain = run_batch(runtime, org_id, "bench-uncached", uncached, fmt, False)
-        peak = peak_rss_mb(runtime.process.pid)
-        stored_mb = stored_masters_mb(runtime, org_id)
-    load = os.getloadavg()
-    print(
-        f"batch: 30 s two-section script, one personal sentence, {fmt}, local runtime with two "
-        f"chunk workers (load average {load[0]:.1f} while measuring, {os.cpu_count()} cores)"
-    )
-    for name, run in (("cache on ", cached), ("cache off", plain)):
-        print(
-            f"  {name}: {run.done}/{run.listeners} listeners ({run.failed} failed) in "
-            f"{run.seconds:.0f} s = {run.per_hour:,.0f} listeners/hour; "
-            f"{run.cpu_per_listener:.3f} CPU-s per listener = "
-            f"{run.per_hour_on_two_cores:,.0f}/hour on two idle cores"
+    for name in ("batch-data", "batch-data-whole-mp3"):
+        shutil.rmtree(out / name, ignore_errors=True)
+    everyone = audience(listeners)
+    halves = [everyone[: listeners // 2], everyone[listeners // 2 :]]
+    spliced: list[BatchRun] = []
+    whole: list[BatchRun] = []
+    with (
+        start_runtime(out / "batch-data", cwd=ROOT, **env) as runtime,  # type: ignore[arg-type]
+        start_runtime(
+            out / "batch-data-whole-mp3",
+            cwd=ROOT,
+            **env,  # type: ignore[arg-type]
+            AUDIOFN_BATCH_MP3_FRAME_SPLICE="0",
+        ) as plain_mp3,
+    ):
+        orgs = {id(each): _org(each) for each in (runtime, plain_mp3)}
+        for each in (runtime, plain_mp3):
+            settle(each)
+            # Loads the models and renders the bed; another speed, so nothing of it is re-used.
+            run_batch(each, orgs[id(each)], "bench-warm-up", audience(2), mp3, True, speed=101.0)
+        for number, half in enumerate(halves):
+            for each, runs in ((runtime, spliced), (plain_mp3, whole)):
+                runs.append(run_batch(each, orgs[id(each)], f"bench-mp3-{number}", half, mp3, True))
+        # another speed: the fragment cache holds the MP3 roads' sentences
+        flac = run_batch(runtime, orgs[id(runtime)], "bench-flac", everyone, "flac", True, 99.0)
+        plain = run_batch(
+            runtime, orgs[id(runtime)], "bench-uncached", everyone[:uncached], mp3, False
         )
+        peak = peak_rss_mb(runtime.process.pid)
+        stored_mb = stored_masters_mb(runtime, orgs[id(runtime)])
+    load = os.getloadavg()
+    frames, encoded = _added(spliced), _added(whole)
     print(
-        f"  cache on / off: {cached.per_hour / plain.per_hour:.1f}x wall clock, "
-        f"{plain.cpu_per_listener / cached.cpu_per_listener:.1f}x CPU per listener"
+        f"batch: 30 s two-section script, one personal sentence, {mp3} "
+        f"({MP3_KBPS.get(mp3, '?')} kbps) and flac, local runtimes with two chunk workers "
+        f"(load average {load[0]:.1f} while measuring, {os.cpu_count()} cores)"
     )
-    traced, stored = splice_memory_mb(fmt)
+    print(_line("MP3, frames spliced   ", frames))
+    print(_line("MP3, each encoded whole", encoded))
+    print(_line("FLAC                   ", flac))
+    print(_line("MP3, cache off         ", plain))
+    print(
+        f"  MP3 frames spliced / encoded whole (same run, taking turns): "
+        f"{frames.per_hour / encoded.per_hour:.2f}x wall clock, "
+        f"{encoded.cpu_per_listener / frames.cpu_per_listener:.2f}x CPU per listener; "
+        f"MP3 frames spliced / cache off: "
+        f"{plain.cpu_per_listener / frames.cpu_per_listener:.1f}x CPU per listener"
+    )
+    encode = encode_cpu(mp3)
+    print(
+        f"  encoding one listener's {encode.seconds:.0f} s MP3 (in this process, median of "
+        f"{encode.repeats}): frames spliced {encode.spliced * 1000:.0f} ms CPU, encoded whole "
+        f"{encode.whole * 1000:.0f} ms CPU ({encode.whole / encode.spliced:.1f}x); the shared "
+        f"render's frames, once per batch and process, {encode.shared * 1000:.0f} ms"
+    )
+    traced, stored = splice_memory_mb("mp3")
     print(
         f"  peak memory: {peak:.0f} MB resident (largest process of the runtime; it also "
         f"holds moto's S3 objects: {stored_mb:.0f} MB of masters); a chunk worker's traced "
