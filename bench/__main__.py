@@ -10,7 +10,8 @@ engines    per engine: CPU-s per audio-s, streamed first byte of 1,000 words, Ko
 realtime   realtime transcription: utterance end to FinalTranscript
 tts-jobs   the job-based TTS API on a long text
 tts-job-submit  taking jobs on a loaded machine: first and typical latency, consecutive ids
-batch      1,000 listeners with the fragment cache on and off: listeners per hour, peak memory
+batch      1,000 listeners: MP3 spliced from frames vs encoded whole (one run, taking turns),
+           FLAC, cache off: listeners per hour, CPU per listener, peak memory
 custom-voices  speaker similarity on a held-out sentence, pitch shift vs style search, for two
            natural-speech references; the search's wall time
 delivery   a 60-second programme rendered once, then one deliverable per delivery spec: CPU
