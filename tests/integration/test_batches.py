@@ -519,6 +519,7 @@ def test_a_20_listener_mp3_batch_spliced_from_frames_equals_whole_file_encodes(
     import numpy as np
     import pyloudnorm
 
+    from audiofn.audio import Audio
     from audiofn.stt.whisper import get_transcriber
 
     # Given an MP3 batch of 20 listeners over a bed, spliced from the shared render's frames,
@@ -542,7 +543,7 @@ def test_a_20_listener_mp3_batch_spliced_from_frames_equals_whole_file_encodes(
 
     s3 = boto3.client("s3")
 
-    def listeners(batch_id: str) -> list[tuple[dict[str, Any], Any]]:
+    def listeners(batch_id: str) -> list[tuple[dict[str, Any], Audio]]:
         assert status_of(lambda_context, org, batch_id)["status"] == "done"
         manifest = json.loads(
             s3.get_object(
@@ -576,10 +577,9 @@ def test_a_20_listener_mp3_batch_spliced_from_frames_equals_whole_file_encodes(
         begin, end = (round(t * rate) for t in report["personal_spans"][0])
         reach = 6 * frame + rate // 20
 
-        def largest_step(audio: Any, first: int) -> float:
-            return float(
-                np.abs(np.diff(audio.samples[max(0, first) : first + reach], axis=0)).max()
-            )
+        def largest_step(audio: Audio, first: int, reach: int = reach) -> float:
+            stretch = audio.samples[max(0, first) : first + reach]
+            return float(np.abs(np.diff(stretch, axis=0)).max())
 
         noise = max(
             largest_step(spliced, first) - largest_step(whole, first)
@@ -610,8 +610,7 @@ def test_a_20_listener_mp3_batch_spliced_from_frames_equals_whole_file_encodes(
         worst = (snr[around & audible].min(), snr[~around & audible].min())
         assert worst[0] >= worst[1], (name, worst)
         # and Whisper hears the listener's name in the personal stretch
-        end = round(report["personal_spans"][0][1] * rate)
-        heard = transcriber.transcribe(type(spliced)(spliced.samples[:end], rate)).text
+        heard = transcriber.transcribe(Audio(spliced.samples[:end], rate)).text
         assert name.lower() in heard.lower(), (name, heard)
 
 
