@@ -97,6 +97,34 @@ def reset_process_caches() -> None:
     deps.services.cache_clear()
 
 
+def serialise_dynamodb_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto applies a failed transaction by putting back a copy of each table it touched, taken
+    when it began: writes other threads made meanwhile are undone (two writers then get the same
+    id). DynamoDB's transactions are atomic, so here, as in the local runtime (one lock around
+    every write), writes and transactions run one at a time."""
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.RLock()
+    for name in (
+        "put_item",
+        "update_item",
+        "delete_item",
+        "batch_write_item",
+        "transact_write_items",
+    ):
+        original = getattr(DynamoDBBackend, name)
+
+        @functools.wraps(original)
+        def serialised(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with lock:
+                return _original(*args, **kwargs)
+
+        monkeypatch.setattr(DynamoDBBackend, name, serialised)
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
     """moto's mock_aws with the template's buckets, queues and table, provisioned by the local
@@ -119,6 +147,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AUDIOFN_LOCAL", raising=False)
+    serialise_dynamodb_writes(monkeypatch)
     with mock_aws():
         template = load_template(ROOT / "template.yaml", environ={})
         resources = provision(
