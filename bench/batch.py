@@ -247,15 +247,22 @@ def run_batch(
 
 @dataclass(frozen=True)
 class _Splicing:
-    shared: Any
+    """A chunk worker's part, in this process: the bench script's voice and texts."""
+
     speak: Any
     texts: Any
+    fragments: Any
+
+    def build_shared(self) -> Any:
+        from audiofn.batch_render import build_shared, speak_sections
+        from audiofn.sound.stems import render_template
+
+        spoken = speak_sections(self.fragments, self.texts({}), self.speak)
+        return build_shared(spoken, render_template("news"), "podcast")
 
 
 def _splicing() -> _Splicing:
-    """A chunk worker's part, in this process: the bench script's shared render."""
-    from audiofn.batch_render import build_shared, plan_fragments, speak_sections
-    from audiofn.sound.stems import render_template
+    from audiofn.batch_render import plan_fragments
     from audiofn.text.scripts import Section, parse_script
     from audiofn.tts.catalogue import resolve_voice
     from audiofn.tts.registry import EngineSettings
@@ -271,10 +278,7 @@ def _splicing() -> _Splicing:
         return [Section(f.name, f.text, ()).render(values) for f in fragments]
 
     speak("Warm up.")
-    shared = build_shared(
-        speak_sections(fragments, texts({}), speak), render_template("news"), "podcast"
-    )
-    return _Splicing(shared, speak, texts)
+    return _Splicing(speak, texts, fragments)
 
 
 def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
@@ -283,23 +287,13 @@ def splice_memory_mb(fmt: str, listeners: int = 5) -> tuple[float, float]:
     size as stored."""
     import tracemalloc
 
-    from audiofn.batch_render import (
-        build_shared,
-        plan_fragments,
-        speak_sections,
-        splice_listener,
-        trim_silence,
-    )
+    from audiofn.batch_render import splice_listener, trim_silence
     from audiofn.codecs import encode
-    from audiofn.sound.stems import render_template
-    from audiofn.text.scripts import parse_script
 
     setup = _splicing()
     tracemalloc.start()
     try:
-        fragments = plan_fragments(parse_script(SCRIPT))
-        spoken = speak_sections(fragments, setup.texts({}), setup.speak)
-        shared = build_shared(spoken, render_template("news"), "podcast")
+        shared = setup.build_shared()
         stored = len(shared.to_bytes())
         for row in audience(listeners):
             sentence = trim_silence(setup.speak(setup.texts(row)[0]))
@@ -329,7 +323,7 @@ def encode_cpu(tier: str, repeats: int = 15) -> EncodeCpu:
     from audiofn.mp3_splice import encode_frames, frame_samples, splice_frames
 
     setup = _splicing()
-    shared, kbps = setup.shared, MP3_KBPS[tier]
+    shared, kbps = setup.build_shared(), MP3_KBPS[tier]
     started = time.process_time()
     frames = encode_frames(shared.audio, shared.rate, kbps)
     shared_cpu = time.process_time() - started
